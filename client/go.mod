@@ -1,0 +1,3 @@
+module github.com/simplexgo/client
+
+go 1.26

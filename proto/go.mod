@@ -1,0 +1,3 @@
+module github.com/simplexgo/proto
+
+go 1.26

@@ -1,0 +1,39 @@
+package encoding
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrPad is returned when a padded string is malformed or does not fit.
+var ErrPad = errors.New("encoding: bad padding")
+
+// PadByte fills padded strings.
+const PadByte = '#'
+
+// Pad returns pad(s, n): w16 len(s), s, then '#' up to n bytes in total.
+func Pad(s []byte, n int) ([]byte, error) {
+	if len(s) > 0xffff || len(s)+2 > n {
+		return nil, fmt.Errorf("%w: %d bytes do not fit in %d", ErrPad, len(s), n)
+	}
+	out := make([]byte, n)
+	out[0], out[1] = byte(len(s)>>8), byte(len(s))
+	copy(out[2:], s)
+	for i := 2 + len(s); i < n; i++ {
+		out[i] = PadByte
+	}
+	return out, nil
+}
+
+// Unpad reverses Pad. Like the reference it checks the length prefix but not
+// the fill bytes. The result aliases b.
+func Unpad(b []byte) ([]byte, error) {
+	if len(b) < 2 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrPad, len(b))
+	}
+	n := int(b[0])<<8 | int(b[1])
+	if n > len(b)-2 {
+		return nil, fmt.Errorf("%w: length %d exceeds %d", ErrPad, n, len(b)-2)
+	}
+	return b[2 : 2+n : 2+n], nil
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the workspace for the given time each
+# (default 10s). Seed corpora live in each package's testdata/fuzz/.
+set -euo pipefail
+fuzztime=${1:-10s}
+cd "$(dirname "$0")/.."
+status=0
+for mod in protocol proto services/smp-relay services/ntf-server services/xftp client; do
+  [ -d "$mod" ] || continue
+  while IFS= read -r pkgdir; do
+    pkg=$(cd "$mod" && go list "./$pkgdir")
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$mod/$pkgdir"/*_test.go | sed 's/^func //' | sort -u); do
+      echo "== fuzz $pkg $target ($fuzztime)"
+      if ! (cd "$mod" && go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "./$pkgdir"); then
+        status=1
+      fi
+    done
+  done < <(cd "$mod" && grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u)
+done
+exit $status

@@ -1,0 +1,3 @@
+module github.com/simplexgo/services/ntf-server
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/simplexgo/services/smp-relay
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/simplexgo/services/xftp
+
+go 1.26
