@@ -1,0 +1,117 @@
+package crypto
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"testing"
+)
+
+// TestPublicKeyDERMatchesStdlib checks the SPKI encoding against Go's
+// x509 marshaller (RFC 8410), which is what crypton-x509 also writes.
+func TestPublicKeyDERMatchesStdlib(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	want, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := PublicKey{Alg: Ed25519, Raw: pub}
+	if !bytes.Equal(k.DER(), want) {
+		t.Fatalf("DER %x, want %x", k.DER(), want)
+	}
+	wantPriv, _ := x509.MarshalPKCS8PrivateKey(priv)
+	pk := PrivateKey{Alg: Ed25519, Raw: priv.Seed()}
+	if !bytes.Equal(pk.DER(), wantPriv) {
+		t.Fatalf("private DER %x, want %x", pk.DER(), wantPriv)
+	}
+}
+
+// TestKeyDERVectors pins the DER sizes the conformance notes give
+// (CONFORMANCE-NOTES §0: Ed25519 and X25519 SPKI are 44 bytes, Ed448 69) and
+// the prefixes of RFC 8410.
+func TestKeyDERVectors(t *testing.T) {
+	tests := []struct {
+		alg     Algorithm
+		pubLen  int
+		prefix  string
+		prvLen  int
+		prvPref string
+	}{
+		{Ed25519, 44, "302a300506032b6570032100", 48, "302e020100300506032b657004220420"},
+		{X25519, 44, "302a300506032b656e032100", 48, "302e020100300506032b656e04220420"},
+		{Ed448, 69, "3043300506032b6571033a00", 73, "3047020100300506032b6571043b0439"},
+		{X448, 68, "3042300506032b656f033900", 72, "3046020100300506032b656f043a0438"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.alg.String(), func(t *testing.T) {
+			k, err := GenerateKey(tt.alg, rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			der := k.Public().DER()
+			if len(der) != tt.pubLen || hex.EncodeToString(der[:len(der)-len(k.Public().Raw)]) != tt.prefix {
+				t.Errorf("public DER %x", der)
+			}
+			pder := k.DER()
+			if len(pder) != tt.prvLen || hex.EncodeToString(pder[:len(pder)-len(k.Raw)]) != tt.prvPref {
+				t.Errorf("private DER %x", pder)
+			}
+			back, err := ParsePublicKeyDER(der)
+			if err != nil || !back.Equal(k.Public()) {
+				t.Errorf("public round trip: %v", err)
+			}
+			pback, err := ParsePrivateKeyDER(pder)
+			if err != nil || pback.Alg != tt.alg || !bytes.Equal(pback.Raw, k.Raw) {
+				t.Errorf("private round trip: %v", err)
+			}
+		})
+	}
+}
+
+func TestSignVerifyDH(t *testing.T) {
+	for _, a := range []Algorithm{Ed25519, Ed448} {
+		k, _ := GenerateKey(a, rand.Reader)
+		sig, err := Sign(k, []byte("msg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !Verify(k.Public(), []byte("msg"), sig) {
+			t.Errorf("%v: valid signature rejected", a)
+		}
+		if Verify(k.Public(), []byte("msh"), sig) {
+			t.Errorf("%v: wrong message accepted", a)
+		}
+	}
+	for _, a := range []Algorithm{X25519, X448} {
+		k1, _ := GenerateKey(a, rand.Reader)
+		k2, _ := GenerateKey(a, rand.Reader)
+		s1, err1 := DH(k1, k2.Public())
+		s2, err2 := DH(k2, k1.Public())
+		if err1 != nil || err2 != nil || !bytes.Equal(s1, s2) {
+			t.Errorf("%v: DH mismatch %v %v", a, err1, err2)
+		}
+	}
+	k1, _ := GenerateKey(X25519, rand.Reader)
+	k2, _ := GenerateKey(X448, rand.Reader)
+	if _, err := DH(k1, k2.Public()); err == nil {
+		t.Error("DH across algorithms accepted")
+	}
+}
+
+func FuzzParseKeyDER(f *testing.F) {
+	for _, a := range allAlgs {
+		k, _ := GenerateKey(a, rand.Reader)
+		f.Add(k.Public().DER())
+		f.Add(k.DER())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if k, err := ParsePublicKeyDER(b); err == nil && !bytes.Equal(k.DER(), b) {
+			t.Fatalf("public re-encode differs")
+		}
+		if k, err := ParsePrivateKeyDER(b); err == nil && !bytes.Equal(k.DER(), b) {
+			t.Fatalf("private re-encode differs")
+		}
+	})
+}
