@@ -13,7 +13,6 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 
 FUZZTIME ?= 10s
-export GOFLAGS ?= -mod=mod
 
 .PHONY: all build test test-short lint fmt vet staticcheck tools run demo bench fuzz proto proto-check clean
 
