@@ -5,7 +5,6 @@ import (
 	iodto "github.com/prometheus/client_model/go"
 )
 
-
 func readMetric(m prometheus.Metric) float64 {
 	var d iodto.Metric
 	if err := m.Write(&d); err != nil {

@@ -56,7 +56,7 @@ type Queue struct {
 	RecipientID     []byte
 	SenderID        []byte
 	RecipientKey    crypto.PublicKey
-	RcvDhSecret     []byte // DH(recipient's DH key, server key): encrypts delivered messages
+	RcvDhSecret     []byte           // DH(recipient's DH key, server key): encrypts delivered messages
 	SenderKey       crypto.PublicKey // zero until KEY/SKEY
 	SenderCanSecure bool
 	Notifier        *NotifierCreds
