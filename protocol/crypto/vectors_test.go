@@ -69,3 +69,19 @@ const (
 	// bytes i%251 under the same key and nonce.
 	tailTag1000SHA256 = "d1d5b3de15fe946df44bb2cf08796728349ab434513e61374b6c55174a722b6d"
 )
+
+const (
+	// Key pairs of tests/XFTPWebTests.hs tsClientTests: private keys
+	// [1..32] and [33..64]; public halves from python3-cryptography.
+	authPubA = "07a37cbc142093c8b755dc1b10e86cb426374ad16aa853ed0bdfc0b2b86d1c7c"
+	authPubB = "5869aff450549732cbaaed5e5df9b30a6da31cb0e5742bad5ad4a1a768f1a67b"
+
+	// authVec: cbAuthenticate pubA privB nonce=[0..23] "hello world
+	// authenticator test" (XFTPWebTests "cbAuthenticate matches Haskell
+	// output").
+	authVec = "c15c26dfac0e465f855a9aa38179e34fd6095e7cdbeb3e29df8717b3bce03444fa93651c1c77b88135f95046e03128fb319695476e71a6db95affe783f5522b60e21d49b077a6f1a56ccbad398f45a4f"
+
+	// authShortCorr: the same keys, corrId "corr" (zero-padded nonce),
+	// authorized "authorized".
+	authShortCorr = "14847ff18b1eeb01c1c0ed6d1278c80e7841e98fe1762f51efbfa4ce40bb792c5facee0d54c0de791516ed8e067beb57f8fa2b51871928793eff6a020d65613b62edcad5afa461a1e40918557cf2b826"
+)
