@@ -85,3 +85,31 @@ const (
 	// authorized "authorized".
 	authShortCorr = "14847ff18b1eeb01c1c0ed6d1278c80e7841e98fe1762f51efbfa4ce40bb792c5facee0d54c0de791516ed8e067beb57f8fa2b51871928793eff6a020d65613b62edcad5afa461a1e40918557cf2b826"
 )
+
+// Block-encryption chain vectors [MC sbcInit, sbcHkdf]: sessionId [0..31],
+// secret = X25519 of the authenticator key pairs above (testdata/gen_vectors.py,
+// HKDF from python3-cryptography).
+const (
+	sbcCK1 = "e326474e7be62774a04ee9afa86b92367d42c3af03b81590dccf350260741005"
+	sbcCK2 = "15964caf571ac1a04bc1324b37479a46e68773351d0e71ac9a75255d2f48d6f2"
+)
+
+// sbcSteps: key, nonce and the new chain key of the first two steps of
+// each chain.
+var sbcSteps = map[string][2][3]string{
+	"ck1": {
+		{"bc6cc4ce6d6113c02f16918761564286901088537015ee6578e9c2900c6ebe45", "e1c3360d9ac0e3980d6c8d3dd1c9b2d49f504722f513627b", "afc281b11b3ea7205417e8ee283d36bffb3f3c5f2f4ce6e67692b2ba00984ec4"},
+		{"3d03092b55bb8248277af491e517256df541060b8eaa35665bacbe7799010b26", "a143920dc48c06f53c2227bed714bd76d7679cc53cb9b2d7", "999117d2ac9f936a5891199f349ff9ee1aeb781a0c35a272b4746982f44bdcd3"},
+	},
+	"ck2": {
+		{"8026c4bcabc1a2e458ded3e0e310ed30277e85e96f16d09cb04981bdb61d506f", "d8841a9942e0df4e23f325579d80ee4625ac7212dd701c93", "bd9c37dd80428130473e8c525f2e8ea6efed8c477f23d7f09aff641e79b678b6"},
+		{"dc106ac6a66d5644eac39abde61c0403b4c29109a44090c448641d1f3a2902f3", "9b10a382ce4046652da7710af84414a354c2bc30ce93147b", "5df3bdf809837074e024f702ee41d383d41c8a89a40415784972da7604d18972"},
+	},
+}
+
+// sbcBlock0: the first ck1 block of "hello block" at 16384 bytes: its
+// SHA-256 and first 32 bytes.
+const (
+	sbcBlock0SHA256 = "1bdc28541a783f199980106c36c9987a2b3e0a5ad19f4f48561eec319d246207"
+	sbcBlock0Head   = "abedf9c345bc30fbeae61ab9ca09819439eae76bad317b089e2bdaae295a4242"
+)
