@@ -48,20 +48,33 @@ vet:
 staticcheck: tools
 	@for m in $(MODULES); do (cd $$m && $(TOOLS)/staticcheck ./...); done
 
+# Installs each tool unless bin/tools already holds the pinned version (read
+# from the binary's build info), so bumping a version above takes effect.
 tools:
 	@mkdir -p $(TOOLS)
-	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	@[ -x $(TOOLS)/protoc-gen-go ] || GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-	@[ -x $(TOOLS)/protoc-gen-go-grpc ] || GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	@for spec in staticcheck=honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) \
+	             protoc-gen-go=google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION) \
+	             protoc-gen-go-grpc=google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION); do \
+	  name=$${spec%%=*}; pkg=$${spec#*=}; want=$${pkg##*@}; \
+	  have=$$($(GO) version -m $(TOOLS)/$$name 2>/dev/null | awk '$$1 == "mod" {print $$3}') || true; \
+	  [ "$$have" = "$$want" ] || { echo "installing $$pkg"; GOBIN=$(TOOLS) $(GO) install $$pkg; }; \
+	done
 
-# Regenerate the Go code from proto/*.proto with the pinned plugins.
+# Regenerate the Go code from proto/**/*.proto with the pinned plugins and
+# Debian's protoc 3.21.12 (proto/generate.sh checks all three versions).
 proto: tools
 	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install -y protobuf-compiler"; exit 1; }
-	@cd proto && PATH=$(TOOLS):$$PATH ./generate.sh
+	@cd proto && PATH=$(TOOLS):$$PATH PROTOC_GEN_GO_VERSION=$(PROTOC_GEN_GO_VERSION) \
+	  PROTOC_GEN_GO_GRPC_VERSION=$(PROTOC_GEN_GO_GRPC_VERSION) ./generate.sh
 
-# Fails if the committed generated code differs from a fresh `make proto`.
+# Fails if the committed generated code differs from a fresh `make proto`:
+# changed or deleted tracked files, or new untracked ones (a .pb.go that was
+# never committed).
 proto-check: proto
-	@git diff --exit-code -- proto || { echo "generated code in proto/ is stale: run make proto and commit"; exit 1; }
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- proto)" ]; then \
+	  git status --short --untracked-files=all -- proto; git --no-pager diff --stat -- proto; \
+	  echo "generated code in proto/ is stale: run make proto and commit"; exit 1; \
+	fi
 
 # A short run of every fuzz target (FUZZTIME each).
 fuzz:
