@@ -101,11 +101,7 @@ func TestSignVerifyDH(t *testing.T) {
 }
 
 func FuzzParseKeyDER(f *testing.F) {
-	for _, a := range allAlgs {
-		k, _ := GenerateKey(a, rand.Reader)
-		f.Add(k.Public().DER())
-		f.Add(k.DER())
-	}
+	addSeeds(f, "FuzzParseKeyDER")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if k, err := ParsePublicKeyDER(b); err == nil && !bytes.Equal(k.DER(), b) {
 			t.Fatalf("public re-encode differs")

@@ -132,14 +132,7 @@ func TestSbChainErrors(t *testing.T) {
 // successful decryption re-encrypts to the input under the same step.
 func FuzzDecryptBlock(f *testing.F) {
 	ck1, _ := InitSbChains(seq(0, 31), sbcSecret(f))
-	c := ck1
-	b, _ := EncryptBlock(&c, []byte("hello block"), 64)
-	f.Add(b)
-	c = ck1
-	b, _ = EncryptBlock(&c, nil, 18)
-	f.Add(b)
-	f.Add([]byte{})
-	f.Add(make([]byte, 64))
+	addSeeds(f, "FuzzDecryptBlock")
 	f.Fuzz(func(t *testing.T, block []byte) {
 		rk := ck1
 		p, err := DecryptBlock(&rk, block)

@@ -204,11 +204,7 @@ func (failWriter) Write([]byte) (int, error) { return 0, io.ErrShortWrite }
 // stream decryptor and checks it agrees with the one-shot decryption.
 func FuzzOpenTailTag(f *testing.F) {
 	key, nonce := key32(seq(1, 32)), nonce24(seq(1, 24))
-	f.Add(unhex(f, tailTagVec), uint8(1))
-	f.Add(SecretBoxTailTag(key, nonce, nil), uint8(0))
-	f.Add(SecretBoxTailTag(key, nonce, make([]byte, 130)), uint8(7))
-	f.Add([]byte{}, uint8(3))
-	f.Add(make([]byte, 17), uint8(16))
+	addSeeds(f, "FuzzOpenTailTag")
 	f.Fuzz(func(t *testing.T, b []byte, step uint8) {
 		want, wantErr := OpenSecretBoxTailTag(key, nonce, b)
 		if wantErr != nil && !errors.Is(wantErr, ErrDecrypt) {

@@ -152,11 +152,7 @@ func TestCbNonce(t *testing.T) {
 
 func FuzzOpenBox(f *testing.F) {
 	key, nonce := key32(seq(1, 32)), nonce24(seq(1, 24))
-	f.Add(unhex(f, sbPadded256))
-	f.Add(unhex(f, sbNoPad))
-	f.Add([]byte{})
-	f.Add(make([]byte, 16))
-	f.Add(SecretBox(key, nonce, []byte{0, 1, 'x'}))
+	addSeeds(f, "FuzzOpenBox")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		msg, err := OpenBox(key[:], nonce, b)
 		if err != nil {

@@ -160,4 +160,33 @@ def main():
                 print("block0_sha256", len(blk), hashlib.sha256(blk).hexdigest(), blk[:32].hex())
 
 
+def der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def der(tag, content):
+    return bytes([tag]) + der_len(len(content)) + content
+
+
+def signed_key_vectors():
+    """signedKeyDER [MC SignedObject, x509 objectToSignedExact; CONFORMANCE-NOTES §2.6]."""
+    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+
+    spki = bytes.fromhex("302a300506032b656e032100") + x25519_pub(bytes(range(1, 33)))
+    obj = der(0x30, spki)  # the SPKI wrapped once more
+    # RFC 8032 test keys (Ed25519 TEST 1, Ed448 "Blank").
+    seeds = {
+        0x70: (ed25519.Ed25519PrivateKey, "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"),
+        0x71: (ed448.Ed448PrivateKey, "6c82a562cb808d10d632be89c8513ebf6c929f34ddfa8c9f63c9960ef6e348a3528c8a3fcc2f044e39a3fc5b94492f8f032e7549a20098f95b"),
+    }
+    for oid, (cls, seed) in seeds.items():
+        sig = cls.from_private_bytes(bytes.fromhex(seed)).sign(obj)
+        alg = der(0x30, der(0x06, bytes([0x2B, 0x65, oid])))
+        print("signed_key", hex(oid), der(0x30, obj + alg + der(0x03, b"\x00" + sig)).hex())
+
+
 main()
+signed_key_vectors()
