@@ -68,13 +68,13 @@ func AppendCommand(dst []byte, v uint16, c Command) ([]byte, error) {
 		putNEW(w, v, c)
 	case KEY:
 		w.String("KEY ")
-		putKey(w, c.SndAuthKey, authKey, "sender key")
+		putKey(w, c.SndAuthKey, kindAuth, "sender key")
 	case RKEY:
 		w.String("RKEY ")
 		if checkCount(w, len(c.RcvAuthKeys), "recipient keys") {
 			w.Count(len(c.RcvAuthKeys))
 			for _, k := range c.RcvAuthKeys {
-				putKey(w, k, authKey, "recipient key")
+				putKey(w, k, kindAuth, "recipient key")
 			}
 		}
 	case LSET:
@@ -82,27 +82,27 @@ func AppendCommand(dst []byte, v uint16, c Command) ([]byte, error) {
 		putLinkData(w, c.FixedData, c.UserData)
 	case NKEY:
 		w.String("NKEY ")
-		putKey(w, c.NtfAuthKey, authKey, "notifier key")
-		putKey(w, c.RcvNtfDHKey, dhKey, "notification DH key")
+		putKey(w, c.NtfAuthKey, kindAuth, "notifier key")
+		putKey(w, c.RcvNtfDHKey, kindDH, "notification DH key")
 	case ACK:
 		w.String("ACK ").Short(c.MsgID)
 	case SKEY:
 		w.String("SKEY ")
-		putKey(w, c.SndAuthKey, authKey, "sender key")
+		putKey(w, c.SndAuthKey, kindAuth, "sender key")
 	case SEND:
 		w.String("SEND ")
 		putMsgFlags(w, c.Flags)
 		w.Space().Raw(c.Body)
 	case LKEY:
 		w.String("LKEY ")
-		putKey(w, c.SndAuthKey, authKey, "sender key")
+		putKey(w, c.SndAuthKey, kindAuth, "sender key")
 	case PRXY:
 		w.String("PRXY ")
 		putSMPServer(w, c.Server)
 		putBasicAuth(w, c.BasicAuth)
 	case PFWD:
 		w.String("PFWD ").Word16(c.Version)
-		putKey(w, c.ClientKey, dhKey, "client key")
+		putKey(w, c.ClientKey, kindDH, "client key")
 		w.Raw(c.EncTransmission)
 	case RFWD:
 		w.String("RFWD ").Raw(c.EncFwdTransmission)
@@ -122,8 +122,8 @@ func AppendCommand(dst []byte, v uint16, c Command) ([]byte, error) {
 // putNEW follows the version ladder of [MP encodeProtocol NEW].
 func putNEW(w *encoding.Buffer, v uint16, c NEW) {
 	w.Space()
-	putKey(w, c.RcvAuthKey, authKey, "recipient key")
-	putKey(w, c.RcvDHKey, dhKey, "recipient DH key")
+	putKey(w, c.RcvAuthKey, kindAuth, "recipient key")
+	putKey(w, c.RcvDHKey, kindDH, "recipient DH key")
 	if c.NtfCreds != nil && v < VersionNewNtfCreds {
 		w.Fail(fmt.Errorf("%w: NEW notifier credentials need v%d (session v%d)", ErrVersion, VersionNewNtfCreds, v))
 		return
@@ -161,8 +161,8 @@ func putNEW(w *encoding.Buffer, v uint16, c NEW) {
 			w.Maybe(false)
 		} else {
 			w.Maybe(true)
-			putKey(w, c.NtfCreds.NtfAuthKey, authKey, "notifier key")
-			putKey(w, c.NtfCreds.RcvNtfDHKey, dhKey, "notification DH key")
+			putKey(w, c.NtfCreds.NtfAuthKey, kindAuth, "notifier key")
+			putKey(w, c.NtfCreds.RcvNtfDHKey, kindDH, "notification DH key")
 		}
 	}
 }
@@ -202,14 +202,14 @@ var commandParsers = map[string]commandParser{
 	"SUBS": bare(SUBS{}),
 	"KEY": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
-		return KEY{SndAuthKey: parseKey(d, authKey, "sender key")}
+		return KEY{SndAuthKey: parseKey(d, kindAuth, "sender key")}
 	},
 	"RKEY": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
 		n := d.NonEmptyCount()
 		var c RKEY
 		for i := 0; i < n && d.Err() == nil; i++ {
-			c.RcvAuthKeys = append(c.RcvAuthKeys, parseKey(d, authKey, "recipient key"))
+			c.RcvAuthKeys = append(c.RcvAuthKeys, parseKey(d, kindAuth, "recipient key"))
 		}
 		return c
 	},
@@ -220,8 +220,8 @@ var commandParsers = map[string]commandParser{
 	"LDEL": bare(LDEL{}),
 	"NKEY": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
-		k := parseKey(d, authKey, "notifier key")
-		return NKEY{NtfAuthKey: k, RcvNtfDHKey: parseKey(d, dhKey, "notification DH key")}
+		k := parseKey(d, kindAuth, "notifier key")
+		return NKEY{NtfAuthKey: k, RcvNtfDHKey: parseKey(d, kindDH, "notification DH key")}
 	},
 	"NDEL": bare(NDEL{}),
 	"GET":  bare(GET{}),
@@ -234,7 +234,7 @@ var commandParsers = map[string]commandParser{
 	"QUE": bare(QUE{}),
 	"SKEY": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
-		return SKEY{SndAuthKey: parseKey(d, authKey, "sender key")}
+		return SKEY{SndAuthKey: parseKey(d, kindAuth, "sender key")}
 	},
 	"SEND": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
@@ -245,7 +245,7 @@ var commandParsers = map[string]commandParser{
 	"PING": bare(PING{}),
 	"LKEY": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
-		return LKEY{SndAuthKey: parseKey(d, authKey, "sender key")}
+		return LKEY{SndAuthKey: parseKey(d, kindAuth, "sender key")}
 	},
 	"LGET":  bare(LGET{}),
 	"NSUB":  bare(NSUB{}),
@@ -258,7 +258,7 @@ var commandParsers = map[string]commandParser{
 	"PFWD": func(_ uint16, d *encoding.Decoder) Command {
 		d.Space()
 		v := d.Word16()
-		k := parseKey(d, dhKey, "client key")
+		k := parseKey(d, kindDH, "client key")
 		return PFWD{Version: v, ClientKey: k, EncTransmission: d.Tail()}
 	},
 	"RFWD": func(_ uint16, d *encoding.Decoder) Command {
@@ -271,8 +271,8 @@ var commandParsers = map[string]commandParser{
 func parseNEW(v uint16, d *encoding.Decoder) Command {
 	d.Space()
 	c := NEW{
-		RcvAuthKey: parseKey(d, authKey, "recipient key"),
-		RcvDHKey:   parseKey(d, dhKey, "recipient DH key"),
+		RcvAuthKey: parseKey(d, kindAuth, "recipient key"),
+		RcvDHKey:   parseKey(d, kindDH, "recipient DH key"),
 	}
 	if v < VersionSndAuthKey {
 		if p, ok := d.Peek(); ok && p == 'A' {
@@ -300,8 +300,8 @@ func parseNEW(v uint16, d *encoding.Decoder) Command {
 		c.QueueReq = &q
 	}
 	if v >= VersionNewNtfCreds && d.Maybe() {
-		k := parseKey(d, authKey, "notifier key")
-		c.NtfCreds = &NtfCreds{NtfAuthKey: k, RcvNtfDHKey: parseKey(d, dhKey, "notification DH key")}
+		k := parseKey(d, kindAuth, "notifier key")
+		c.NtfCreds = &NtfCreds{NtfAuthKey: k, RcvNtfDHKey: parseKey(d, kindDH, "notification DH key")}
 	}
 	return c
 }

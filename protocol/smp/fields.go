@@ -11,18 +11,18 @@ import (
 type keyKind uint8
 
 const (
-	// authKey: a key that authorizes commands, APublicAuthKey in [MC]:
+	// kindAuth: a key that authorizes commands, APublicAuthKey in [MC]:
 	// Ed25519 or Ed448 (signatures) or X25519 (authenticators, v7+).
-	authKey keyKind = iota
-	// dhKey: an X25519 key for DH agreement (PublicKeyX25519 in [MC]).
-	dhKey
+	kindAuth keyKind = iota
+	// kindDH: an X25519 key for DH agreement (PublicKeyX25519 in [MC]).
+	kindDH
 )
 
 func (k keyKind) allows(a crypto.Algorithm) bool {
 	switch k {
-	case authKey:
+	case kindAuth:
 		return a == crypto.Ed25519 || a == crypto.Ed448 || a == crypto.X25519
-	case dhKey:
+	case kindDH:
 		return a == crypto.X25519
 	}
 	return false

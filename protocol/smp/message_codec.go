@@ -44,7 +44,7 @@ func AppendMessage(dst []byte, v uint16, m Message) ([]byte, error) {
 		w.String("MSG ").Short(m.MsgID).Raw(m.EncBody)
 	case NID:
 		w.String("NID ").Short(m.NotifierID)
-		putKey(w, m.SrvNtfDHKey, dhKey, "server notifier DH key")
+		putKey(w, m.SrvNtfDHKey, kindDH, "server notifier DH key")
 	case NMSG:
 		if len(m.Nonce) != NonceSize {
 			return nil, fmt.Errorf("%w: NMSG nonce of %d bytes", ErrInvalid, len(m.Nonce))
@@ -104,7 +104,7 @@ func downgradeError(v uint16, e ErrorType) ErrorType {
 // putIDS follows the version ladder of [MP encodeProtocol IDS].
 func putIDS(w *encoding.Buffer, v uint16, m IDS) {
 	w.String("IDS ").Short(m.RcvID).Short(m.SndID)
-	putKey(w, m.SrvDHKey, dhKey, "server DH key")
+	putKey(w, m.SrvDHKey, kindDH, "server DH key")
 	switch {
 	case m.LinkID != nil && v < VersionShortLinks:
 		w.Fail(fmt.Errorf("%w: IDS link ID needs v%d (session v%d)", ErrVersion, VersionShortLinks, v))
@@ -123,7 +123,7 @@ func putIDS(w *encoding.Buffer, v uint16, m IDS) {
 				w.Maybe(false)
 			} else {
 				w.Maybe(true).Short(c.NotifierID)
-				putKey(w, c.SrvNtfDHKey, dhKey, "server notifier DH key")
+				putKey(w, c.SrvNtfDHKey, kindDH, "server notifier DH key")
 			}
 		}
 	case v >= VersionSndAuthKey:
@@ -176,7 +176,7 @@ var messageParsers = map[string]messageParser{
 	"NID": func(_ uint16, d *encoding.Decoder) Message {
 		d.Space()
 		id := d.Short()
-		return NID{NotifierID: id, SrvNtfDHKey: parseKey(d, dhKey, "server notifier DH key")}
+		return NID{NotifierID: id, SrvNtfDHKey: parseKey(d, kindDH, "server notifier DH key")}
 	},
 	"NMSG": func(_ uint16, d *encoding.Decoder) Message {
 		d.Space()
@@ -228,7 +228,7 @@ var messageParsers = map[string]messageParser{
 // parseIDS follows the version ladder of [MP protocolP IDS_].
 func parseIDS(v uint16, d *encoding.Decoder) Message {
 	d.Space()
-	m := IDS{RcvID: d.Short(), SndID: d.Short(), SrvDHKey: parseKey(d, dhKey, "server DH key")}
+	m := IDS{RcvID: d.Short(), SndID: d.Short(), SrvDHKey: parseKey(d, kindDH, "server DH key")}
 	switch {
 	case v >= VersionShortLinks:
 		m.QueueMode = parseMaybeMode(d)
@@ -238,7 +238,7 @@ func parseIDS(v uint16, d *encoding.Decoder) Message {
 		}
 		if v >= VersionNewNtfCreds && d.Maybe() {
 			id := d.Short()
-			m.ServerNtfCreds = &ServerNtfCreds{NotifierID: id, SrvNtfDHKey: parseKey(d, dhKey, "server notifier DH key")}
+			m.ServerNtfCreds = &ServerNtfCreds{NotifierID: id, SrvNtfDHKey: parseKey(d, kindDH, "server notifier DH key")}
 		}
 	case v >= VersionSndAuthKey:
 		m.QueueMode = QueueModeContact

@@ -24,7 +24,7 @@ type FwdTransmission struct {
 // EncodeFwdTransmission encodes t.
 func EncodeFwdTransmission(t FwdTransmission) ([]byte, error) {
 	w := encoding.NewBuffer(nil).Short(t.CorrID).Word16(t.Version)
-	putKey(w, t.ClientKey, dhKey, "client key")
+	putKey(w, t.ClientKey, kindDH, "client key")
 	return w.Raw(t.EncTransmission).Bytes()
 }
 
@@ -32,7 +32,7 @@ func EncodeFwdTransmission(t FwdTransmission) ([]byte, error) {
 func ParseFwdTransmission(b []byte) (FwdTransmission, error) {
 	d := encoding.NewDecoder(b)
 	t := FwdTransmission{CorrID: d.Short(), Version: d.Word16()}
-	t.ClientKey = parseKey(d, dhKey, "client key")
+	t.ClientKey = parseKey(d, kindDH, "client key")
 	t.EncTransmission = d.Tail()
 	if err := d.Finish(); err != nil {
 		return FwdTransmission{}, fmt.Errorf("%w: forwarded transmission: %w", ErrSyntax, err)
