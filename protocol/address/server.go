@@ -264,3 +264,30 @@ func UpdateSMPServerHosts(a ServerAddress) ServerAddress {
 	}
 	return a
 }
+
+// ParseServerPrefix parses a server address of scheme want, without a
+// password, at the start of s and returns the rest of s, as the reference's
+// parser does where an address is followed by more text (queue URIs, push
+// notification payloads) [MP StrEncoding ProtocolServer].
+func ParseServerPrefix(s string, want Scheme) (ServerAddress, string, error) {
+	p := &scanner{s: s}
+	a, err := p.server()
+	if err != nil {
+		return ServerAddress{}, "", fmt.Errorf("server address: %w", err)
+	}
+	if err := a.check(want); err != nil {
+		return ServerAddress{}, "", err
+	}
+	return a, p.rest(), nil
+}
+
+// ParseB64Prefix parses base64url text (non-empty, padding optional) at the
+// start of s and returns the decoded bytes and the rest of s [MES base64urlP].
+func ParseB64Prefix(s string) ([]byte, string, error) {
+	p := &scanner{s: s}
+	b, err := p.b64()
+	if err != nil {
+		return nil, "", err
+	}
+	return b, p.rest(), nil
+}
