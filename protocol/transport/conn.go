@@ -36,6 +36,10 @@ type Conn struct {
 // offers that cfg.NextProtos lists. A GetConfigForClient already in cfg is
 // called first and its result is adapted the same way.
 func Server(ctx context.Context, c net.Conn, cfg *tls.Config) (*Conn, error) {
+	if cfg == nil {
+		_ = c.Close()
+		return nil, ErrNilConfig
+	}
 	rec := newRecordingConn(c, true)
 	kl := newKeyLog(cfg.KeyLogWriter)
 	pc := cfg.Clone()
@@ -69,6 +73,10 @@ func Server(ctx context.Context, c net.Conn, cfg *tls.Config) (*Conn, error) {
 // per-connection KeyLogWriter; any KeyLogWriter in cfg still receives every
 // line.
 func Client(ctx context.Context, c net.Conn, cfg *tls.Config) (*Conn, error) {
+	if cfg == nil {
+		_ = c.Close()
+		return nil, ErrNilConfig
+	}
 	rec := newRecordingConn(c, false)
 	kl := newKeyLog(cfg.KeyLogWriter)
 	pc := cfg.Clone()

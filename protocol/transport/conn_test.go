@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -449,5 +453,76 @@ func TestServerTLSConfig(t *testing.T) {
 	}
 	if _, ok := p.cert.PrivateKey.(ed25519.PrivateKey); !ok {
 		t.Fatal("test leaf is not Ed25519")
+	}
+}
+
+// TestClientCertificate: a client certificate (SMP v16 services, [MTS
+// paramsAskClientCert]) adds Certificate and CertificateVerify to the
+// client's encrypted flight before its Finished; both sides still agree,
+// and the server sees the client's chain as sent.
+func TestClientCertificate(t *testing.T) {
+	srvPKI, cliPKI := newTestPKI(t), newTestPKI(t)
+	for _, version := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		scfg := ServerTLSConfig([]tls.Certificate{srvPKI.cert}, []string{ALPNSMP})
+		scfg.ClientAuth = tls.RequestClientCert
+		ccfg := ClientTLSConfig([]string{ALPNSMP}, verifyKeyHash(srvPKI.fingerprint))
+		ccfg.Certificates = []tls.Certificate{cliPKI.cert}
+		ccfg.MaxVersion = version
+		srv, cli := handshakePair(t, scfg, ccfg, nil)
+		if srv.err != nil || cli.err != nil {
+			t.Fatalf("%x: server: %v; client: %v", version, srv.err, cli.err)
+		}
+		if !bytes.Equal(srv.conn.SessionID(), cli.conn.SessionID()) {
+			t.Fatalf("%x: session ids differ", version)
+		}
+		chain := srv.conn.PeerCertificates()
+		if len(chain) != 2 || !bytes.Equal(chain[1], cliPKI.caDER) {
+			t.Fatalf("%x: client chain not seen", version)
+		}
+	}
+}
+
+func TestNilConfig(t *testing.T) {
+	a, b := netPipe(t)
+	if _, err := Server(context.Background(), a, nil); !errors.Is(err, ErrNilConfig) {
+		t.Fatal(err)
+	}
+	if _, err := Client(context.Background(), b, nil); !errors.Is(err, ErrNilConfig) {
+		t.Fatal(err)
+	}
+}
+
+// TestHandshakeOverRecordingLimit: a client flight larger than the
+// recording bound (here a 70 KB client certificate) cannot yield a session
+// id; both sides fail instead of guessing.
+func TestHandshakeOverRecordingLimit(t *testing.T) {
+	srvPKI := newTestPKI(t)
+	_, ca, caKey := newCA(t)
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(9),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	for i := range 1000 {
+		tmpl.DNSNames = append(tmpl.DNSNames, fmt.Sprintf("%064d.example", i))
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, pub, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(der) <= maxRecorded {
+		t.Fatalf("certificate of %d bytes is under the limit", len(der))
+	}
+	scfg := ServerTLSConfig([]tls.Certificate{srvPKI.cert}, nil)
+	scfg.ClientAuth = tls.RequestClientCert
+	ccfg := ClientTLSConfig(nil, verifyKeyHash(srvPKI.fingerprint))
+	ccfg.Certificates = []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: priv}}
+	srv, cli := handshakePair(t, scfg, ccfg, nil)
+	if !errors.Is(srv.err, ErrFinishedNotFound) || !errors.Is(cli.err, ErrFinishedNotFound) {
+		t.Fatalf("server: %v; client: %v", srv.err, cli.err)
 	}
 }

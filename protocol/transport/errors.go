@@ -4,6 +4,8 @@ import "errors"
 
 // Errors returned by this package, wrapped with context.
 var (
+	// ErrNilConfig: Server or Client was given no tls.Config.
+	ErrNilConfig = errors.New("transport: nil TLS config")
 	// ErrNoChainVerifier: ClientTLSConfig was given no verifyChain, so
 	// every server is rejected.
 	ErrNoChainVerifier = errors.New("transport: no certificate chain verifier configured")
