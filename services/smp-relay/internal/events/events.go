@@ -30,8 +30,8 @@ type Publisher interface {
 type Nop struct{}
 
 func (Nop) NotifierMessage([]byte, []byte, []byte, time.Time) {}
-func (Nop) NotifierEnd([]byte, bool)                            {}
-func (Nop) Close() error                                       { return nil }
+func (Nop) NotifierEnd([]byte, bool)                          {}
+func (Nop) Close() error                                      { return nil }
 
 // NATS publishes protobuf events on core NATS subjects under the server's
 // identity. Publishing is asynchronous in nats.go (buffered), so SEND
