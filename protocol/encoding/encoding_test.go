@@ -164,6 +164,16 @@ func TestPad(t *testing.T) {
 	if p, err := Pad(make([]byte, 6), 8); err != nil || len(p) != 8 {
 		t.Errorf("exact fit: %v", err)
 	}
+	// tests/CoreTests/CryptoTests.hs "pad should fail on large string":
+	// 65533 bytes pad to 65535; 65534 and 65535 bytes never pad.
+	if p, err := Pad(make([]byte, 65533), 65535); err != nil || len(p) != 65535 {
+		t.Errorf("65533 bytes: %v", err)
+	}
+	for _, n := range []int{65534, 65535} {
+		if _, err := Pad(make([]byte, n), n+2); !errors.Is(err, ErrPad) {
+			t.Errorf("%d bytes: %v", n, err)
+		}
+	}
 	for _, bad := range []string{"", "\x00", "\x00\x05abc"} {
 		if _, err := Unpad([]byte(bad)); !errors.Is(err, ErrPad) {
 			t.Errorf("unpad %q: %v", bad, err)

@@ -11,9 +11,13 @@ var ErrPad = errors.New("encoding: bad padding")
 // PadByte fills padded strings.
 const PadByte = '#'
 
+// MaxPadMsg is the longest message Pad accepts: 2^16 - 3 bytes, as the
+// reference's maxMsgLen [MC pad].
+const MaxPadMsg = 1<<16 - 3
+
 // Pad returns pad(s, n): w16 len(s), s, then '#' up to n bytes in total.
 func Pad(s []byte, n int) ([]byte, error) {
-	if len(s) > 0xffff || len(s)+2 > n {
+	if len(s) > MaxPadMsg || len(s)+2 > n {
 		return nil, fmt.Errorf("%w: %d bytes do not fit in %d", ErrPad, len(s), n)
 	}
 	out := make([]byte, n)
