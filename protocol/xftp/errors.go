@@ -170,7 +170,7 @@ func parseNotice(js []byte) (ClientNotice, error) {
 		return n, nil
 	}
 	var num json.Number
-	if err := json.Unmarshal(raw, &num); err != nil {
+	if len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &num) != nil {
 		return n, fmt.Errorf("%w: bad notice ttl", ErrSyntax)
 	}
 	v, err := strconv.ParseInt(num.String(), 10, 64)
