@@ -51,6 +51,7 @@ type Config struct {
 	// [NATS] (ours)
 	NATSURL      string
 	EmbeddedNATS bool
+	NATSListen   string // embedded server's client port ("" = in-process only)
 
 	// [ADMIN] (ours)
 	GRPCAddr    string // gRPC health + admin; "" disables
@@ -108,6 +109,7 @@ func (c *Config) LoadFile(path string) (unused []string, err error) {
 	r.Duration("LIMITS", "handshake_timeout", time.Second, &c.HandshakeTimeout)
 	r.String("NATS", "url", &c.NATSURL)
 	r.Bool("NATS", "embedded", &c.EmbeddedNATS)
+	r.String("NATS", "listen", &c.NATSListen)
 	r.String("ADMIN", "grpc", &c.GRPCAddr)
 	r.String("ADMIN", "metrics", &c.MetricsAddr)
 	r.String("ADMIN", "log_level", &c.LogLevel)
@@ -150,6 +152,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	boolean("SMP_RELAY_NEW_QUEUES", &c.NewQueues)
 	str("SMP_RELAY_NATS_URL", &c.NATSURL)
 	boolean("SMP_RELAY_EMBEDDED_NATS", &c.EmbeddedNATS)
+	str("SMP_RELAY_NATS_LISTEN", &c.NATSListen)
 	str("SMP_RELAY_GRPC_ADDR", &c.GRPCAddr)
 	str("SMP_RELAY_METRICS_ADDR", &c.MetricsAddr)
 	str("SMP_RELAY_LOG_LEVEL", &c.LogLevel)

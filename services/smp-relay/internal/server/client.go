@@ -1,0 +1,282 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/simplexgo/protocol/smp"
+)
+
+// out is one transmission to send: a response (with the command's corrId)
+// or a pushed event (empty corrId).
+type out struct {
+	corrID   []byte
+	entityID []byte
+	msg      smp.Message
+	sentAt   time.Time // for MSG deliveries after SEND: latency metric
+}
+
+// sub is a recipient subscription of this connection. A "prohibited" sub
+// marks a queue read with GET, which cannot be subscribed to in the same
+// connection [MS getMessage].
+type sub struct {
+	prohibit  bool
+	delivered []byte // id of the delivered, unacknowledged message; nil = none
+}
+
+// client is one SMP connection.
+type client struct {
+	srv *Server
+	w   wire
+	v   uint16
+
+	resp chan []out    // responses, in command order; bounded (backpressure on this client's reader)
+	kick chan struct{} // wakes the writer for events; cap 1
+
+	mu      sync.Mutex
+	subs    map[string]*sub     // recipientId -> subscription; guarded by mu
+	ntfSubs map[string]struct{} // notifierIds subscribed; guarded by mu
+	events  []out               // pushed events waiting for the writer; guarded by mu
+	closed  bool                // guarded by mu
+
+	quit     chan struct{} // closed to stop the writer after it flushes
+	quitOnce sync.Once
+	dead     chan struct{} // closed when the writer has stopped
+}
+
+// maxEvents bounds the events queued for one connection. Deliveries are at
+// most one per subscription, so this mostly bounds NMSG bursts; a client
+// that lets it fill is dropped as a slow consumer.
+const maxEventsPerSub = 2
+
+func (s *Server) newClient(w wire) *client {
+	return &client{
+		srv:     s,
+		w:       w,
+		v:       w.version(),
+		resp:    make(chan []out, s.opts.SendQueueBlocks),
+		kick:    make(chan struct{}, 1),
+		subs:    map[string]*sub{},
+		ntfSubs: map[string]struct{}{},
+		quit:    make(chan struct{}),
+		dead:    make(chan struct{}),
+	}
+}
+
+// run serves the connection until it fails or the server shuts down.
+func (c *client) run(ctx context.Context) {
+	go c.writer()
+	defer c.cleanup()
+	for {
+		if err := c.setIdleDeadline(); err != nil {
+			return
+		}
+		payload, err := c.w.readBlock()
+		if err != nil {
+			if c.w.isBadBlock(err) {
+				c.respond(ctx, []out{{msg: smp.ERR{Err: smp.ErrBlock}}})
+				continue
+			}
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					c.srv.m.ClientsDropped.WithLabelValues("idle").Inc()
+				}
+			}
+			return
+		}
+		reqs, err := c.w.parseBatch(payload)
+		if err != nil {
+			c.respond(ctx, []out{{msg: smp.ERR{Err: smp.ErrBlock}}})
+			continue
+		}
+		var outs []out
+		for i := range reqs {
+			outs = append(outs, c.handle(ctx, &reqs[i])...)
+		}
+		if !c.respond(ctx, outs) {
+			return
+		}
+	}
+}
+
+// setIdleDeadline lets a connection with no subscriptions idle for
+// IdleTimeout at most (the reference's inactive-client expiry).
+func (c *client) setIdleDeadline() error {
+	if c.srv.opts.IdleTimeout <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	hasSubs := len(c.subs) > 0 || len(c.ntfSubs) > 0
+	c.mu.Unlock()
+	var t time.Time
+	if !hasSubs {
+		t = time.Now().Add(c.srv.opts.IdleTimeout)
+	}
+	return c.w.setReadDeadline(t)
+}
+
+// respond queues responses for the writer, blocking while the queue is
+// full: a client that does not read its responses stops being read.
+func (c *client) respond(ctx context.Context, outs []out) bool {
+	if len(outs) == 0 {
+		return true
+	}
+	select {
+	case c.resp <- outs:
+		return true
+	case <-c.dead:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// push queues a server event (MSG after SEND, END, DELD, NMSG). It never
+// blocks; an overfull queue drops the connection.
+func (c *client) push(o out) {
+	c.mu.Lock()
+	c.pushLocked(o)
+	c.mu.Unlock()
+}
+
+func (c *client) pushLocked(o out) {
+	if c.closed {
+		return
+	}
+	limit := maxEventsPerSub*(len(c.subs)+len(c.ntfSubs)) + 64
+	if len(c.events) >= limit {
+		c.srv.m.ClientsDropped.WithLabelValues("slow").Inc()
+		c.closed = true
+		go c.abort()
+		return
+	}
+	c.events = append(c.events, o)
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) takeEvents() []out {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev := c.events
+	c.events = nil
+	return ev
+}
+
+// writer encodes and writes everything queued, packing transmissions into
+// as few blocks as fit.
+func (c *client) writer() {
+	defer close(c.dead)
+	defer c.w.close()
+	var batch []out
+	for {
+		batch = batch[:0]
+		select {
+		case o := <-c.resp:
+			batch = append(batch, o...)
+		case <-c.kick:
+		case <-c.quit:
+			// flush what is queued, then stop
+			for {
+				select {
+				case o := <-c.resp:
+					batch = append(batch, o...)
+					continue
+				default:
+				}
+				break
+			}
+			batch = append(batch, c.takeEvents()...)
+			_ = c.write(batch)
+			return
+		}
+	drain:
+		for len(batch) < 255 {
+			select {
+			case o := <-c.resp:
+				batch = append(batch, o...)
+			default:
+				break drain
+			}
+		}
+		batch = append(batch, c.takeEvents()...)
+		if err := c.write(batch); err != nil {
+			return
+		}
+	}
+}
+
+func (c *client) write(batch []out) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	txs := make([][]byte, 0, len(batch))
+	now := time.Now()
+	for _, o := range batch {
+		if e, ok := o.msg.(smp.ERR); ok {
+			c.srv.m.Errors.WithLabelValues(string(e.Err.Code)).Inc()
+		}
+		if _, ok := o.msg.(smp.MSG); ok {
+			c.srv.m.MsgDelivered.Inc()
+			if !o.sentAt.IsZero() {
+				c.srv.m.SendToDeliver.Observe(now.Sub(o.sentAt).Seconds())
+			}
+		}
+		tx, err := c.w.encode(o.corrID, o.entityID, o.msg)
+		if err != nil {
+			c.srv.log.Error("EncodeResponseFailed", "command", o.msg.Tag(), "err", err)
+			continue
+		}
+		txs = append(txs, tx)
+	}
+	if err := c.w.writeTransmissions(txs, c.srv.opts.WriteTimeout); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.srv.m.ClientsDropped.WithLabelValues("slow").Inc()
+		}
+		return err
+	}
+	return nil
+}
+
+// closeGracefully stops reading and lets the writer flush, then closes.
+func (c *client) closeGracefully() {
+	c.quitOnce.Do(func() { close(c.quit) })
+	_ = c.w.setReadDeadline(time.Now())
+}
+
+// abort closes the connection at once.
+func (c *client) abort() {
+	c.quitOnce.Do(func() { close(c.quit) })
+	c.w.close()
+}
+
+// cleanup removes the connection's subscriptions from the hub.
+func (c *client) cleanup() {
+	c.mu.Lock()
+	c.closed = true
+	subs := c.subs
+	ntfSubs := c.ntfSubs
+	c.subs, c.ntfSubs = map[string]*sub{}, map[string]struct{}{}
+	c.mu.Unlock()
+	h := &c.srv.hub
+	for id, s := range subs {
+		if !s.prohibit && h.remove(h.rcv, []byte(id), c) != nil {
+			c.srv.m.Subscriptions.Dec()
+		}
+	}
+	for id := range ntfSubs {
+		if h.remove(h.ntf, []byte(id), c) != nil {
+			c.srv.m.NtfSubscriptions.Dec()
+		}
+	}
+	c.closeGracefully()
+	<-c.dead
+}

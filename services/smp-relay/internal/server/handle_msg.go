@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/smp"
+	"github.com/simplexgo/services/smp-relay/internal/store"
+)
+
+// addSub registers this connection as the queue's subscriber; the previous
+// subscriber (another connection) gets END [MS subscribeRcvQueue].
+func (c *client) addSub(rid []byte) *sub {
+	c.mu.Lock()
+	sb := &sub{}
+	c.subs[string(rid)] = sb
+	prev := c.srv.hub.set(c.srv.hub.rcv, rid, c)
+	c.mu.Unlock()
+	if prev != nil {
+		prev.endSub(rid)
+	} else {
+		c.srv.m.Subscriptions.Inc()
+	}
+	return sb
+}
+
+// endSub ends this connection's subscription to rid with END, unless it
+// has become the subscriber again meanwhile.
+func (c *client) endSub(rid []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srv.hub.get(c.srv.hub.rcv, rid) == c {
+		return
+	}
+	if sb, ok := c.subs[string(rid)]; ok && !sb.prohibit {
+		delete(c.subs, string(rid))
+		c.pushLocked(out{entityID: rid, msg: smp.END{}})
+	}
+}
+
+// subscribe handles SUB: subscribe (or re-subscribe, which re-delivers the
+// unacknowledged message), then deliver the first message, if any, as an
+// event after the OK [MS subscribeQueueAndDeliver].
+func (h *handlerCtx) subscribe(ctx context.Context) []out {
+	if o, ok := h.blocked(); ok {
+		return o
+	}
+	c, rid := h.c, h.q.RecipientID
+	c.mu.Lock()
+	sb, ok := c.subs[string(rid)]
+	c.mu.Unlock()
+	if ok && sb.prohibit {
+		return h.err(smp.ErrCmdProhibited)
+	}
+	if !ok {
+		sb = c.addSub(rid)
+	}
+	resp := out{corrID: h.r.corrID, entityID: rid, msg: smp.OK{}}
+	if c.v >= smp.VersionServiceCerts {
+		resp.msg = smp.SOK{}
+	}
+	m, err := c.srv.st.PeekMessage(ctx, rid)
+	if err != nil {
+		return h.storeErr(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sb.delivered = nil
+	if m == nil || c.subs[string(rid)] != sb {
+		return []out{resp}
+	}
+	sb.delivered = m.ID
+	msg, err := encryptMsg(h.q, m)
+	if err != nil {
+		return h.err(smp.ErrInternal)
+	}
+	return []out{resp, {entityID: rid, msg: msg}}
+}
+
+// get handles GET: the first message as the response, or OK when empty. A
+// queue read with GET cannot be subscribed in the same connection, nor the
+// reverse [MS getMessage].
+func (h *handlerCtx) get(ctx context.Context) []out {
+	if o, ok := h.blocked(); ok {
+		return o
+	}
+	c, rid := h.c, h.q.RecipientID
+	c.mu.Lock()
+	sb, ok := c.subs[string(rid)]
+	if !ok {
+		sb = &sub{prohibit: true}
+		c.subs[string(rid)] = sb
+	}
+	c.mu.Unlock()
+	if !sb.prohibit {
+		return h.err(smp.ErrCmdProhibited)
+	}
+	m, err := c.srv.st.PeekMessage(ctx, rid)
+	if err != nil {
+		return h.storeErr(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m == nil {
+		sb.delivered = nil
+		return h.ok()
+	}
+	sb.delivered = m.ID
+	msg, err := encryptMsg(h.q, m)
+	if err != nil {
+		return h.err(smp.ErrInternal)
+	}
+	return []out{{corrID: h.r.corrID, entityID: rid, msg: msg}}
+}
+
+// ack handles ACK: msgId must be the delivered one (empty matches any).
+// On a subscription the response is the next message or OK; after GET it
+// is always OK [MS acknowledgeMsg].
+func (h *handlerCtx) ack(ctx context.Context, msgID []byte) []out {
+	if o, ok := h.blocked(); ok {
+		return o
+	}
+	c, rid := h.c, h.q.RecipientID
+	c.mu.Lock()
+	sb, ok := c.subs[string(rid)]
+	if !ok || sb.delivered == nil || (len(msgID) > 0 && string(sb.delivered) != string(msgID)) {
+		c.mu.Unlock()
+		return h.err(smp.ErrNoMsg)
+	}
+	sb.delivered = nil
+	c.mu.Unlock()
+	deleted, next, err := c.srv.st.DeleteMessage(ctx, rid, msgID)
+	if err != nil {
+		return h.storeErr(err)
+	}
+	if deleted {
+		c.srv.m.MsgAcked.Inc()
+	}
+	if sb.prohibit || next == nil {
+		return h.ok()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.subs[string(rid)] != sb || sb.delivered != nil {
+		return h.ok()
+	}
+	sb.delivered = next.ID
+	msg, err := encryptMsg(h.q, next)
+	if err != nil {
+		return h.err(smp.ErrInternal)
+	}
+	return []out{{corrID: h.r.corrID, entityID: rid, msg: msg}}
+}
+
+// send handles SEND [MS sendMessage]: size and status checks, store (the
+// OK leaves only after the store has synced it), delivery to a waiting
+// subscriber, and the notification.
+func (h *handlerCtx) send(ctx context.Context, cmd smp.SEND) []out {
+	s := h.c.srv
+	if len(cmd.Body) > smp.MaxMessageLength(h.c.v) {
+		return h.err(smp.ErrLargeMsg)
+	}
+	switch h.q.Status {
+	case store.StatusOff:
+		return h.err(smp.ErrAuth)
+	case store.StatusBlocked:
+		o, _ := h.blocked()
+		return o
+	}
+	m := &store.Message{
+		ID:    randomID(),
+		Ts:    s.opts.Now().UTC().Truncate(time.Second),
+		Flags: encodeFlags(cmd.Flags),
+		Body:  cmd.Body,
+	}
+	res, err := s.st.WriteMessage(ctx, h.q.RecipientID, m, s.opts.Quota)
+	if err != nil {
+		return h.storeErr(err)
+	}
+	if !res.Stored {
+		s.m.MsgSentQuota.Inc()
+		return h.err(smp.ErrQuota)
+	}
+	s.m.MsgSent.Inc()
+	if res.WasEmpty {
+		s.deliver(ctx, h.q, time.Now())
+	}
+	if cmd.Flags.Notification && h.q.Notifier != nil {
+		s.notify(h.q.Notifier, m)
+	}
+	return h.ok()
+}
+
+// deliver sends the queue's first message to its subscriber if nothing is
+// in flight on that subscription [MS tryDeliverMessage].
+func (s *Server) deliver(ctx context.Context, q *store.Queue, sentAt time.Time) {
+	rc := s.hub.get(s.hub.rcv, q.RecipientID)
+	if rc == nil {
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	sb, ok := rc.subs[string(q.RecipientID)]
+	if !ok || sb.prohibit || sb.delivered != nil {
+		return
+	}
+	m, err := s.st.PeekMessage(ctx, q.RecipientID)
+	if err != nil || m == nil {
+		return
+	}
+	msg, err := encryptMsg(q, m)
+	if err != nil {
+		return
+	}
+	sb.delivered = m.ID
+	rc.pushLocked(out{entityID: q.RecipientID, msg: msg, sentAt: sentAt})
+}
+
+// encryptMsg makes the MSG for a stored message: the received-message body
+// padded to 16106 bytes, boxed with the queue's DH secret, nonce = msgId
+// [MS encryptMsg, CONFORMANCE-NOTES §3.2].
+func encryptMsg(q *store.Queue, m *store.Message) (smp.MSG, error) {
+	body := smp.RcvMessageBody{Timestamp: m.Ts, Quota: m.Quota}
+	if !m.Quota {
+		body.Flags = decodeFlags(m.Flags)
+		body.Body = m.Body
+	}
+	plain, err := smp.EncodeRcvMessageBody(body)
+	if err != nil {
+		return smp.MSG{}, err
+	}
+	var nonce [crypto.NonceSize]byte
+	copy(nonce[:], m.ID)
+	enc, err := crypto.BoxPadded(q.RcvDhSecret, nonce, plain, smp.RcvMessagePaddedSize)
+	if err != nil {
+		return smp.MSG{}, err
+	}
+	return smp.MSG{MsgID: m.ID, EncBody: enc}, nil
+}
+
+// Flags are stored as sent: 'T'/'F' and the reserved bytes.
+func encodeFlags(f smp.MsgFlags) []byte {
+	b := []byte{'F'}
+	if f.Notification {
+		b[0] = 'T'
+	}
+	return append(b, f.Reserved...)
+}
+
+func decodeFlags(b []byte) smp.MsgFlags {
+	if len(b) == 0 {
+		return smp.MsgFlags{}
+	}
+	f := smp.MsgFlags{Notification: b[0] == 'T'}
+	if len(b) > 1 {
+		f.Reserved = b[1:]
+	}
+	return f
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/smp"
+	"github.com/simplexgo/protocol/transport"
+)
+
+// serveConn runs the TLS and SMP handshakes, then serves the session.
+func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	hctx, cancel := context.WithTimeout(ctx, s.opts.HandshakeTimeout)
+	tc, err := transport.Server(hctx, nc, s.tlsConf)
+	if err != nil {
+		cancel()
+		s.m.ConnectionsDenied.WithLabelValues("tls").Inc()
+		s.log.Debug("TLSHandshakeFailed", "err", err)
+		return
+	}
+	sess, err := transport.SMPServerHandshake(hctx, tc, transport.SMPServerParams{
+		Range:     s.opts.Versions,
+		CertChain: s.opts.Identity.Chain,
+		SignKey:   s.opts.Identity.SignKey,
+		KeyHash:   s.opts.Identity.KeyHash,
+	})
+	cancel()
+	if err != nil {
+		tc.Close()
+		s.m.ConnectionsDenied.WithLabelValues("handshake").Inc()
+		s.log.Debug("SMPHandshakeFailed", "err", err)
+		return
+	}
+	c := s.newClient(&sessionWire{s: sess})
+	if !s.addClient(c) {
+		sess.Close()
+		return
+	}
+	defer s.removeClient(c)
+	s.m.ConnectionsTotal.Inc()
+	s.m.Connections.Inc()
+	defer s.m.Connections.Dec()
+	c.run(ctx)
+}
+
+// sessionWire adapts a transport.Session to wire.
+type sessionWire struct {
+	s         *transport.Session
+	closeOnce sync.Once
+}
+
+func (w *sessionWire) version() uint16               { return w.s.Version }
+func (w *sessionWire) sessionKey() crypto.PrivateKey { return w.s.SessionKey }
+func (w *sessionWire) readBlock() ([]byte, error)    { return w.s.ReadBlock() }
+func (w *sessionWire) isBadBlock(err error) bool     { return errors.Is(err, transport.ErrBadBlock) }
+
+func (w *sessionWire) setReadDeadline(t time.Time) error {
+	return w.s.Conn.SetReadDeadline(t)
+}
+
+func (w *sessionWire) close() {
+	w.closeOnce.Do(func() { w.s.Close() })
+}
+
+func (w *sessionWire) parseBatch(payload []byte) ([]request, error) {
+	pts, err := transport.ParseBatch(w.s, payload)
+	if err != nil {
+		return nil, err
+	}
+	reqs := make([]request, len(pts))
+	for i, pt := range pts {
+		reqs[i] = request{
+			auth:       pt.Auth,
+			corrID:     pt.CorrID,
+			entityID:   pt.EntityID,
+			command:    pt.Command,
+			authorized: pt.Authorized(),
+			err:        pt.Err,
+		}
+		// BLOCK and SESSION errors go back with the corrId and an empty
+		// entity [MP tDecodeServer].
+	}
+	return reqs, nil
+}
+
+func (w *sessionWire) encode(corrID, entityID []byte, m smp.Message) ([]byte, error) {
+	cmd, err := smp.EncodeMessage(w.s.Version, m)
+	if err != nil {
+		return nil, err
+	}
+	return transport.EncodeTransmission(w.s, transport.Transmission{CorrID: corrID, EntityID: entityID, Command: cmd})
+}
+
+func (w *sessionWire) writeTransmissions(txs [][]byte, timeout time.Duration) error {
+	blocks, err := transport.PackBatches(w.s, txs)
+	if err != nil {
+		return err
+	}
+	for _, b := range blocks {
+		if err := w.s.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+			return err
+		}
+		if err := w.s.WriteBlock(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

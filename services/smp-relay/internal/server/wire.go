@@ -1,0 +1,22 @@
+package server
+
+import (
+	"time"
+
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/smp"
+)
+
+// wire is what a client connection needs from the SMP session layer; the
+// adapter over protocol/transport is in session.go.
+type wire interface {
+	version() uint16
+	sessionKey() crypto.PrivateKey // this session's X25519 key (zero below v7)
+	readBlock() ([]byte, error)
+	isBadBlock(error) bool
+	parseBatch(payload []byte) ([]request, error)
+	encode(corrID, entityID []byte, m smp.Message) ([]byte, error)
+	writeTransmissions(txs [][]byte, timeout time.Duration) error
+	setReadDeadline(t time.Time) error
+	close()
+}
