@@ -13,8 +13,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
-	"github.com/simplexgo/protocol/smp"
 	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
+	"github.com/simplexgo/protocol/smp"
 	"github.com/simplexgo/services/smp-relay/internal/metrics"
 	"github.com/simplexgo/services/smp-relay/internal/server"
 	"github.com/simplexgo/services/smp-relay/internal/store"

@@ -32,10 +32,10 @@ import (
 
 // Identity is the server's TLS identity.
 type Identity struct {
-	Certificate tls.Certificate    // chain [leaf, CA], leaf key Ed25519
-	Chain       [][]byte           // DER of the chain, as sent in the SMP hello
-	SignKey     crypto.PrivateKey  // the leaf's key, signs per-session DH keys
-	KeyHash     []byte             // SHA-256 of the CA certificate: the address fingerprint
+	Certificate tls.Certificate   // chain [leaf, CA], leaf key Ed25519
+	Chain       [][]byte          // DER of the chain, as sent in the SMP hello
+	SignKey     crypto.PrivateKey // the leaf's key, signs per-session DH keys
+	KeyHash     []byte            // SHA-256 of the CA certificate: the address fingerprint
 }
 
 // Options configure a Server. Zero values take the defaults noted.
