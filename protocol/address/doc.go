@@ -25,6 +25,8 @@
 // QS = src/Simplex/Messaging/Agent/QueryString.hs, SS = src/Simplex/Messaging/ServiceScheme.hs.
 //
 // Parsers follow the reference's attoparsec grammars, including where they
-// do not backtrack; numbers that the reference would silently wrap
-// (ports, versions, IPv4 octets) are rejected instead.
+// do not backtrack. Numbers that the reference would silently wrap are not
+// wrapped: ports and versions above 65535 are rejected, and "1.2.3.300"
+// reads as a domain name rather than as the IPv4 address 1.2.3.44. Base64
+// must be canonical (as base64-bytestring requires); padding is optional.
 package address

@@ -3,6 +3,7 @@ package ntf
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -353,6 +354,15 @@ func TestPNMessages(t *testing.T) {
 	} {
 		if ms, err := ParsePNMessages(s); err == nil {
 			t.Errorf("ParsePNMessages(%q) = %+v", s, ms)
+		}
+	}
+}
+
+func TestPushPayloadsAreJSON(t *testing.T) {
+	for _, p := range [][]byte{VerificationPayload([24]byte{}, []byte{1}), MessagePayload([24]byte{}, []byte{1}), CheckMessagesPayload()} {
+		var v map[string]any
+		if err := json.Unmarshal(p, &v); err != nil || v["aps"] == nil || v["notificationData"] == nil {
+			t.Errorf("%s: %v", p, err)
 		}
 	}
 }
