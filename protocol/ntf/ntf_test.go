@@ -383,3 +383,22 @@ func TestPushPayloads(t *testing.T) {
 		t.Errorf("checkMessages = %s", s)
 	}
 }
+
+func TestParseDeviceToken(t *testing.T) {
+	// [NP StrEncoding DeviceToken]
+	for s, want := range map[string]DeviceToken{
+		"apns_prod a1b2":           {ProviderAPNSProd, []byte("a1b2")},
+		"apns_dev ":                {ProviderAPNSDev, []byte("")},
+		"apns_null test_ntf_token": {ProviderAPNSNull, []byte("test_ntf_token")},
+	} {
+		got, err := ParseDeviceToken(s)
+		if err != nil || !got.Equal(want) || got.String() != s {
+			t.Errorf("ParseDeviceToken(%q) = %v, %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"apns_prod abc", "apns_prod A1", "apns_prod", "apple a1", "apns_test test_ntf_token"} {
+		if got, err := ParseDeviceToken(s); err == nil {
+			t.Errorf("ParseDeviceToken(%q) = %v", s, got)
+		}
+	}
+}

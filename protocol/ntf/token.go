@@ -3,6 +3,7 @@ package ntf
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // Provider is a push provider, written as two ASCII letters [NP PushProvider].
@@ -212,4 +213,24 @@ func ParseSubStatus(b []byte) (SubStatus, error) {
 		return SubStatus{}, fmt.Errorf("%w: bad subscription status %q", ErrSyntax, word)
 	}
 	return s, nil
+}
+
+// ParseDeviceToken parses the text form "<provider name> <token>": the
+// token is lower-case hex of even length, except the test token
+// "apns_null test_ntf_token" [NP StrEncoding DeviceToken].
+func ParseDeviceToken(s string) (DeviceToken, error) {
+	if s == "apns_null test_ntf_token" {
+		return DeviceToken{Provider: ProviderAPNSNull, Token: []byte("test_ntf_token")}, nil
+	}
+	name, tok, ok := strings.Cut(s, " ")
+	var p Provider
+	for _, c := range []Provider{ProviderAPNSProd, ProviderAPNSDev, ProviderAPNSTest, ProviderAPNSNull} {
+		if c.Name() == name {
+			p = c
+		}
+	}
+	if !ok || p == "" || len(tok)%2 != 0 || strings.Trim(tok, "0123456789abcdef") != "" {
+		return DeviceToken{}, fmt.Errorf("%w: bad device token %q", ErrSyntax, s)
+	}
+	return DeviceToken{Provider: p, Token: []byte(tok)}, nil
 }
