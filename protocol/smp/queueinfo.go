@@ -17,7 +17,7 @@ import (
 //	 "qiSize":int[,"qiMsg":{"msgId":b64,"msgTs":iso8601,"msgType":"message"|"quota"}]}
 //
 // msgId and qDelivered are standard base64 (with '+', '/' and padding);
-// msgTs is ISO-8601 UTC. qiSnd, qiNtf and qiSize are required ("{}" does
+// msgTs is ISO-8601 UTC (years 0..9999 only here). qiSnd, qiNtf and qiSize are required ("{}" does
 // not parse); unknown keys are ignored and key names match exactly.
 type QueueInfo struct {
 	Snd  bool     // qiSnd: the queue has a sender key
@@ -94,6 +94,9 @@ func (q QueueInfo) MarshalJSON() ([]byte, error) {
 	if q.Msg != nil {
 		if q.Msg.Type != MsgTypeMessage && q.Msg.Type != MsgTypeQuota {
 			return nil, fmt.Errorf("%w: message type %q", ErrInvalid, q.Msg.Type)
+		}
+		if y := q.Msg.Ts.UTC().Year(); y < 0 || y > 9999 {
+			return nil, fmt.Errorf("%w: message time %v", ErrInvalid, q.Msg.Ts)
 		}
 		b.WriteString(`,"qiMsg":{"msgId":"`)
 		b.WriteString(base64.StdEncoding.EncodeToString(q.Msg.MsgID))
@@ -207,6 +210,9 @@ func parseMsgInfo(raw json.RawMessage) (*MsgInfo, error) {
 	typ, err := jsonReqString(obj, "msgType")
 	if err != nil {
 		return nil, err
+	}
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("%w: msgTs %q: year %d in UTC", ErrSyntax, ts, y)
 	}
 	m := &MsgInfo{MsgID: id, Ts: t.UTC(), Type: MsgType(typ)}
 	if m.Type != MsgTypeMessage && m.Type != MsgTypeQuota {
