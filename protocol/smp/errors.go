@@ -147,13 +147,9 @@ func (e ErrorType) Is(target error) bool {
 // ErrorTypeOf returns the ErrorType carried by err (a *ParseError, an
 // ErrorType or anything wrapping one), or ERR INTERNAL when there is none.
 func ErrorTypeOf(err error) ErrorType {
-	var et ErrorType
+	var et ErrorType // a *ParseError unwraps to its ErrorType
 	if errors.As(err, &et) {
 		return et
-	}
-	var pe *ParseError
-	if errors.As(err, &pe) {
-		return pe.Type
 	}
 	return ErrInternal
 }
