@@ -239,13 +239,13 @@ func encryptMsg(q *store.Queue, m *store.Message) (smp.MSG, error) {
 	return smp.MSG{MsgID: m.ID, EncBody: enc}, nil
 }
 
-// Flags are stored as sent: 'T'/'F' and the reserved bytes.
+// Flags are stored as the notification bool only: like the reference, the
+// reserved flag bytes a sender may add are dropped [MP MsgFlags parser].
 func encodeFlags(f smp.MsgFlags) []byte {
-	b := []byte{'F'}
 	if f.Notification {
-		b[0] = 'T'
+		return []byte{'T'}
 	}
-	return append(b, f.Reserved...)
+	return []byte{'F'}
 }
 
 func decodeFlags(b []byte) smp.MsgFlags {
