@@ -24,6 +24,13 @@ type request struct {
 // handle processes one transmission and returns its response and any
 // message that follows it.
 func (c *client) handle(ctx context.Context, r *request) []out {
+	return c.handleAt(ctx, r, c.v, false)
+}
+
+// handleAt processes r at version v; forwarded is set for a command that
+// arrived inside RFWD, where only sender commands are allowed [MS
+// processForwardedCommand].
+func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded bool) []out {
 	start := time.Now()
 	errOut := func(e smp.ErrorType, withEntity bool) []out {
 		o := out{corrID: r.corrID, msg: smp.ERR{Err: e}}
@@ -35,7 +42,7 @@ func (c *client) handle(ctx context.Context, r *request) []out {
 	if r.err != nil {
 		return errOut(smp.ErrorTypeOf(r.err), r.errEntity)
 	}
-	cmd, err := smp.ParseCommand(c.v, r.command)
+	cmd, err := smp.ParseCommand(v, r.command)
 	if err != nil {
 		c.srv.m.Commands.WithLabelValues("invalid").Inc()
 		return errOut(smp.ErrorTypeOf(err), true)
@@ -46,11 +53,18 @@ func (c *client) handle(ctx context.Context, r *request) []out {
 	if err := smp.CheckCredentials(cmd, len(r.auth) > 0, r.entityID); err != nil {
 		return errOut(smp.ErrorTypeOf(err), true)
 	}
+	if forwarded {
+		switch cmd.(type) {
+		case smp.SEND, smp.SKEY:
+		default:
+			return errOut(smp.ErrCmdProhibited, true)
+		}
+	}
 	q, verr := c.verify(ctx, r, cmd)
 	if verr != nil {
 		return errOut(*verr, true)
 	}
-	h := handlerCtx{c: c, r: r, q: q}
+	h := handlerCtx{c: c, r: r, q: q, v: v}
 	switch cmd := cmd.(type) {
 	case smp.NEW:
 		return h.newQueue(ctx, cmd)
@@ -97,6 +111,7 @@ func (c *client) handle(ctx context.Context, r *request) []out {
 // handlerCtx carries one command's context to its handler.
 type handlerCtx struct {
 	c *client
+	v uint16 // the command's version (the session's, or RFWD's inner one)
 	r *request
 	q *store.Queue // the verified queue (nil for NEW, PING, proxy commands)
 }

@@ -158,7 +158,7 @@ func (h *handlerCtx) ack(ctx context.Context, msgID []byte) []out {
 // subscriber, and the notification.
 func (h *handlerCtx) send(ctx context.Context, cmd smp.SEND) []out {
 	s := h.c.srv
-	if len(cmd.Body) > smp.MaxMessageLength(h.c.v) {
+	if len(cmd.Body) > smp.MaxMessageLength(h.v) {
 		return h.err(smp.ErrLargeMsg)
 	}
 	switch h.q.Status {

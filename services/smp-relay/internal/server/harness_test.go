@@ -134,6 +134,10 @@ type event struct {
 }
 
 func dialRange(t testing.TB, ts *testServer, r encoding.VersionRange, alpn []string) (*tclient, error) {
+	return dialParams(t, ts, transport.SMPClientParams{Range: r}, alpn)
+}
+
+func dialParams(t testing.TB, ts *testServer, p transport.SMPClientParams, alpn []string) (*tclient, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -148,7 +152,8 @@ func dialRange(t testing.TB, ts *testServer, r encoding.VersionRange, alpn []str
 	if err != nil {
 		return nil, err
 	}
-	s, err := transport.SMPClientHandshake(ctx, tc, transport.SMPClientParams{Range: r, KeyHash: keyHash})
+	p.KeyHash = keyHash
+	s, err := transport.SMPClientHandshake(ctx, tc, p)
 	if err != nil {
 		tc.Close()
 		return nil, err
@@ -206,6 +211,11 @@ func (c *tclient) sendRaw(entity []byte, key *crypto.PrivateKey, cmdBytes []byte
 	c.t.Helper()
 	corrID := make([]byte, 24)
 	rand.Read(corrID)
+	return c.sendRawCorr(corrID, entity, key, cmdBytes)
+}
+
+func (c *tclient) sendRawCorr(corrID, entity []byte, key *crypto.PrivateKey, cmdBytes []byte) chan smp.Message {
+	c.t.Helper()
 	var auth []byte
 	if key != nil {
 		var err error
