@@ -368,3 +368,16 @@ func expectMsg(t testing.TB, m smp.Message) smp.MSG {
 }
 
 var _ = fmt.Sprint
+
+// encodeTx encodes one unsigned transmission as a block payload.
+func encodeTx(c *tclient, corrID, entity, cmdBytes []byte) ([]byte, error) {
+	tx, err := transport.EncodeTransmission(c.s, transport.Transmission{CorrID: corrID, EntityID: entity, Command: cmdBytes})
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := transport.PackBatches(c.s, [][]byte{tx})
+	if err != nil {
+		return nil, err
+	}
+	return blocks[0], nil
+}
