@@ -89,19 +89,23 @@ func (c *client) run(ctx context.Context) {
 			}
 			return
 		}
-		reqs, err := c.w.parseBatch(payload)
-		if err != nil {
-			c.respond(ctx, []out{{msg: smp.ERR{Err: smp.ErrBlock}}})
-			continue
-		}
-		var outs []out
-		for i := range reqs {
-			outs = append(outs, c.handle(ctx, &reqs[i])...)
-		}
-		if !c.respond(ctx, outs) {
+		if !c.respond(ctx, c.processPayload(ctx, payload)) {
 			return
 		}
 	}
+}
+
+// processPayload handles one block's batch of transmissions.
+func (c *client) processPayload(ctx context.Context, payload []byte) []out {
+	reqs, err := c.w.parseBatch(payload)
+	if err != nil {
+		return []out{{msg: smp.ERR{Err: smp.ErrBlock}}}
+	}
+	var outs []out
+	for i := range reqs {
+		outs = append(outs, c.handle(ctx, &reqs[i])...)
+	}
+	return outs
 }
 
 // setIdleDeadline lets a connection with no subscriptions idle for
