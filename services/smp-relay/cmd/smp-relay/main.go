@@ -38,7 +38,7 @@ commands:
   check-config  validate the configuration and exit
   version       print the version
 
-Run "smp-relay <command> -h" for the flags of a command.`
+Run "smp-relay <command> -h" for the flags of a command`
 
 func run(args []string) error {
 	if len(args) == 0 {

@@ -140,14 +140,9 @@ func (c *client) respond(ctx context.Context, outs []out) bool {
 	}
 }
 
-// push queues a server event (MSG after SEND, END, DELD, NMSG). It never
-// blocks; an overfull queue drops the connection.
-func (c *client) push(o out) {
-	c.mu.Lock()
-	c.pushLocked(o)
-	c.mu.Unlock()
-}
-
+// pushLocked queues a server event (MSG after SEND, END, DELD, NMSG); the
+// caller holds c.mu. It never blocks; an overfull queue drops the
+// connection as a slow consumer.
 func (c *client) pushLocked(o out) {
 	if c.closed {
 		return

@@ -53,12 +53,6 @@ func (h *hub) remove(m map[string]*client, id []byte, c *client) *client {
 	return cur
 }
 
-func (h *hub) counts() (rcv, ntf int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.rcv), len(h.ntf)
-}
-
 // pendingNtf is a notification waiting for a notifier subscriber.
 type pendingNtf struct {
 	msg smp.NMSG
