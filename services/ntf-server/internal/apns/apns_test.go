@@ -1,0 +1,175 @@
+package apns
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/simplexgo/protocol/ntf"
+	"github.com/simplexgo/services/ntf-server/internal/apnsfake"
+	"github.com/simplexgo/services/ntf-server/internal/push"
+)
+
+// The test key is /work/shared/fixtures/AuthKey_H82WD9K9AQ.p8 (key id
+// H82WD9K9AQ), copied to testdata.
+const (
+	keyID  = "H82WD9K9AQ"
+	teamID = "5NN7GUYB6T"
+	topic  = "chat.simplex.app"
+	dev    = "0123456789abcdef0123456789abcdef"
+)
+
+func setup(t *testing.T) (*Client, *apnsfake.Server) {
+	t.Helper()
+	key, err := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := apnsfake.Start("127.0.0.1:0", apnsfake.Config{Key: &key.PublicKey, KeyID: keyID, TeamID: teamID, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	c, err := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: f.CertPool(),
+		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: f.URL(), ntf.ProviderAPNSDev: f.URL()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, f
+}
+
+// TestHeaders checks what the reference sends [APNS apnsRequest]:
+// background pushes with priority 5, alerts without priority, no expiration.
+func TestHeaders(t *testing.T) {
+	c, f := setup(t)
+	ctx := context.Background()
+	var nonce [24]byte
+	if err := c.Push(ctx, push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev),
+		Kind: push.Verification, Payload: ntf.VerificationPayload(nonce, []byte("code"))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Push(ctx, push.Notification{Provider: ntf.ProviderAPNSDev, DeviceToken: []byte(dev),
+		Kind: push.Message, Payload: ntf.MessagePayload(nonce, []byte("msg"))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Push(ctx, push.Notification{Provider: ntf.ProviderAPNSNull, DeviceToken: []byte(dev),
+		Kind: push.Message, Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ps := f.Pushes()
+	if len(ps) != 2 || len(f.Rejected()) != 0 {
+		t.Fatalf("pushes %d rejected %v", len(ps), f.Rejected())
+	}
+	if p := ps[0]; p.PushType != "background" || p.Priority != "5" || p.Topic != topic || p.Expiration != "" || p.DeviceToken != dev {
+		t.Fatalf("verification push %+v", p)
+	}
+	if p := ps[1]; p.PushType != "alert" || p.Priority != "" {
+		t.Fatalf("message push %+v", p)
+	}
+	if err := c.Push(ctx, push.Notification{Provider: ntf.ProviderAPNSProd, DeviceToken: []byte(dev)}); !errors.Is(err, push.ErrPermanent) {
+		t.Fatalf("provider without URL: %v", err)
+	}
+}
+
+func TestResponses(t *testing.T) {
+	c, f := setup(t)
+	n := push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages,
+		Payload: ntf.CheckMessagesPayload()}
+	for _, tc := range []struct {
+		r      apnsfake.Response
+		reason ntf.InvalidReason
+		want   error
+	}{
+		{apnsfake.Response{Status: 400, Reason: "BadDeviceToken"}, ntf.ReasonBadToken, nil},
+		{apnsfake.Response{Status: 400, Reason: "DeviceTokenNotForTopic"}, ntf.ReasonNotForTopic, nil},
+		{apnsfake.Response{Status: 410, Reason: "Unregistered"}, ntf.ReasonUnregistered, nil},
+		{apnsfake.Response{Status: 410, Reason: "ExpiredToken"}, ntf.ReasonExpiredToken, nil},
+		{apnsfake.Response{Status: 410, Reason: "Other"}, "", push.ErrRetry},
+		{apnsfake.Response{Status: 429, Reason: "TooManyRequests"}, "", push.ErrRetry},
+		{apnsfake.Response{Status: 500, Reason: "InternalServerError"}, "", push.ErrRetry},
+		{apnsfake.Response{Status: 503, Reason: "ServiceUnavailable"}, "", push.ErrRetry},
+		{apnsfake.Response{Status: 400, Reason: "TopicDisallowed"}, "", push.ErrPermanent},
+		{apnsfake.Response{Status: 403, Reason: "InvalidProviderToken"}, "", push.ErrPermanent},
+	} {
+		f.ScriptOnce(dev, tc.r)
+		err := c.Push(context.Background(), n)
+		var ti *push.TokenInvalidError
+		if tc.want == nil {
+			if !errors.As(err, &ti) || ti.Reason != tc.reason {
+				t.Errorf("%+v: %v", tc.r, err)
+			}
+		} else if !errors.Is(err, tc.want) {
+			t.Errorf("%+v: %v, want %v", tc.r, err, tc.want)
+		}
+	}
+}
+
+// TestFakeRejects checks that the fake enforces Apple's rules: a JWT
+// signed by another key and an oversized payload are refused.
+func TestFakeRejects(t *testing.T) {
+	_, f := setup(t)
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := New(Config{Key: other, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: f.CertPool(),
+		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: f.URL()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages,
+		Payload: ntf.CheckMessagesPayload()}
+	if err := c.Push(context.Background(), n); !errors.Is(err, push.ErrPermanent) {
+		t.Fatalf("foreign key: %v", err)
+	}
+	c2, f2 := setup(t)
+	n.Payload = append([]byte(`{"aps":{},"x":"`), make([]byte, 5000)...)
+	for i := 15; i < len(n.Payload); i++ {
+		n.Payload[i] = 'a'
+	}
+	n.Payload = append(n.Payload, `"}`...)
+	if err := c2.Push(context.Background(), n); !errors.Is(err, push.ErrPermanent) {
+		t.Fatalf("large payload: %v", err)
+	}
+	rej := append(f.Rejected(), f2.Rejected()...)
+	if len(rej) != 2 || rej[0].Reason != "InvalidProviderToken" || rej[1].Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("rejected = %+v", rej)
+	}
+}
+
+// TestDispatcherRetries: 429 then 500 then 200 is delivered on the third
+// try; another token is not held up meanwhile; a 410 is not retried.
+func TestDispatcherRetries(t *testing.T) {
+	c, f := setup(t)
+	const other = "abcdef"
+	f.ScriptOnce(dev, apnsfake.Response{Status: 429, Reason: "TooManyRequests"}, apnsfake.Response{Status: 500})
+	f.ScriptOnce(other, apnsfake.Response{Status: 410, Reason: "Unregistered"})
+	var attempts atomic.Int32
+	d := push.NewDispatcher(c, push.DispatcherOptions{Workers: 2, Backoff: 20 * time.Millisecond,
+		Observe: func(push.Kind, error, time.Duration) { attempts.Add(1) }})
+	defer d.Close(context.Background())
+	res := make(chan error, 2)
+	n := push.Notification{Provider: ntf.ProviderAPNSTest, Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()}
+	n1, n2 := n, n
+	n1.DeviceToken, n2.DeviceToken = []byte(dev), []byte(other)
+	if err := d.Enqueue(&push.Job{Notification: n1, Done: func(err error) { res <- err }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Enqueue(&push.Job{Notification: n2, Done: func(err error) { res <- err }}); err != nil {
+		t.Fatal(err)
+	}
+	first := <-res
+	var ti *push.TokenInvalidError
+	if !errors.As(first, &ti) {
+		t.Fatalf("first result %v, want the 410 (not held up by retries)", first)
+	}
+	if err := <-res; err != nil {
+		t.Fatalf("retried push: %v", err)
+	}
+	if attempts.Load() != 4 {
+		t.Fatalf("attempts = %d", attempts.Load())
+	}
+}

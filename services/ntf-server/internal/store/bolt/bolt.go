@@ -1,0 +1,490 @@
+// Package bolt is the bbolt implementation of store.Store.
+//
+// Buckets (keys; values):
+//
+//	tokens     tokenId                              → token record (JSON)
+//	devices    provider 0x00 deviceToken 0x00 tokenId → empty (TNEW/TVFY lookups)
+//	subs       subId                                → subscription record (JSON)
+//	queues     serverKey 0x00 notifierId            → subId
+//	tokenSubs  len(tokenId) tokenId subId           → empty
+//	lastNtfs   len(tokenId) tokenId subId           → last notification (JSON)
+//
+// serverKey is store.ServerKey (text without NUL); ids are at most 255
+// bytes (the protocol's short strings), so the prefixes are unambiguous.
+package bolt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/ntf"
+	"github.com/simplexgo/services/ntf-server/internal/store"
+)
+
+var (
+	bTokens    = []byte("tokens")
+	bDevices   = []byte("devices")
+	bSubs      = []byte("subs")
+	bQueues    = []byte("queues")
+	bTokenSubs = []byte("tokenSubs")
+	bLastNtfs  = []byte("lastNtfs")
+	allBuckets = [][]byte{bTokens, bDevices, bSubs, bQueues, bTokenSubs, bLastNtfs}
+)
+
+// Store is a store.Store in one bbolt file.
+type Store struct{ db *bbolt.DB }
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store at path.
+func Open(path string) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: init: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+func devicePrefix(p ntf.Provider, tok []byte) []byte {
+	return cat([]byte(p), []byte{0}, tok, []byte{0})
+}
+
+func queueKey(srv address.ServerAddress, nid []byte) []byte {
+	return cat([]byte(store.ServerKey(srv)), []byte{0}, nid)
+}
+
+func tokenPrefix(tokenID []byte) []byte { return cat([]byte{byte(len(tokenID))}, tokenID) }
+
+func getToken(tx *bbolt.Tx, id []byte) (store.Token, error) {
+	v := tx.Bucket(bTokens).Get(id)
+	if v == nil {
+		return store.Token{}, store.ErrNotFound
+	}
+	return decodeToken(v)
+}
+
+func putToken(tx *bbolt.Tx, t store.Token) error {
+	v, err := encodeToken(t)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bTokens).Put(t.ID, v)
+}
+
+func getSub(tx *bbolt.Tx, id []byte) (store.Subscription, error) {
+	v := tx.Bucket(bSubs).Get(id)
+	if v == nil {
+		return store.Subscription{}, store.ErrNotFound
+	}
+	return decodeSub(v)
+}
+
+func putSub(tx *bbolt.Tx, sub store.Subscription) error {
+	v, err := encodeSub(sub)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bSubs).Put(sub.ID, v)
+}
+
+// AddToken implements store.Store.
+func (s *Store) AddToken(t store.Token) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bTokens).Get(t.ID) != nil {
+			return store.ErrExists
+		}
+		if err := putToken(tx, t); err != nil {
+			return err
+		}
+		return tx.Bucket(bDevices).Put(cat(devicePrefix(t.Provider, t.DeviceToken), t.ID), nil)
+	})
+}
+
+// GetToken implements store.Store.
+func (s *Store) GetToken(id []byte) (t store.Token, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		t, err = getToken(tx, id)
+		return err
+	})
+	return t, err
+}
+
+// deviceTokenIDs returns the ids of the tokens of one device.
+func deviceTokenIDs(tx *bbolt.Tx, p ntf.Provider, tok []byte) [][]byte {
+	pre := devicePrefix(p, tok)
+	var ids [][]byte
+	c := tx.Bucket(bDevices).Cursor()
+	for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+		ids = append(ids, bytes.Clone(k[len(pre):]))
+	}
+	return ids
+}
+
+// FindTokenRegistration implements store.Store.
+func (s *Store) FindTokenRegistration(p ntf.Provider, tok []byte, vk crypto.PublicKey) (t store.Token, found bool, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		for _, id := range deviceTokenIDs(tx, p, tok) {
+			c, err := getToken(tx, id)
+			if err != nil {
+				return err
+			}
+			if c.VerifyKey.Equal(vk) {
+				t, found = c, true
+				return nil
+			}
+		}
+		return nil
+	})
+	return t, found, err
+}
+
+// UpdateToken implements store.Store.
+func (s *Store) UpdateToken(t store.Token) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		old, err := getToken(tx, t.ID)
+		if err != nil {
+			return err
+		}
+		if old.Provider != t.Provider || !bytes.Equal(old.DeviceToken, t.DeviceToken) {
+			dev := tx.Bucket(bDevices)
+			if err := dev.Delete(cat(devicePrefix(old.Provider, old.DeviceToken), t.ID)); err != nil {
+				return err
+			}
+			if err := dev.Put(cat(devicePrefix(t.Provider, t.DeviceToken), t.ID), nil); err != nil {
+				return err
+			}
+		}
+		return putToken(tx, t)
+	})
+}
+
+// UpdateTokenStatus implements store.Store.
+func (s *Store) UpdateTokenStatus(id []byte, cond func(ntf.TokenStatus) bool, to ntf.TokenStatus) (changed bool, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		t, err := getToken(tx, id)
+		if err != nil {
+			return err
+		}
+		if t.Status == to || (cond != nil && !cond(t.Status)) {
+			return nil
+		}
+		t.Status, changed = to, true
+		return putToken(tx, t)
+	})
+	return changed, err
+}
+
+// ActivateToken implements store.Store.
+func (s *Store) ActivateToken(id []byte) (deleted []store.Subscription, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		t, err := getToken(tx, id)
+		if err != nil {
+			return err
+		}
+		t.Status = ntf.TokenStatus{Code: ntf.TokenActive}
+		if err := putToken(tx, t); err != nil {
+			return err
+		}
+		for _, other := range deviceTokenIDs(tx, t.Provider, t.DeviceToken) {
+			if bytes.Equal(other, id) {
+				continue
+			}
+			subs, err := deleteToken(tx, other)
+			if err != nil {
+				return err
+			}
+			deleted = append(deleted, subs...)
+		}
+		return nil
+	})
+	return deleted, err
+}
+
+// DeleteToken implements store.Store.
+func (s *Store) DeleteToken(id []byte) (subs []store.Subscription, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		subs, err = deleteToken(tx, id)
+		return err
+	})
+	return subs, err
+}
+
+func deleteToken(tx *bbolt.Tx, id []byte) ([]store.Subscription, error) {
+	t, err := getToken(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	var subs []store.Subscription
+	pre := tokenPrefix(id)
+	var subIDs [][]byte
+	c := tx.Bucket(bTokenSubs).Cursor()
+	for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+		subIDs = append(subIDs, bytes.Clone(k[len(pre):]))
+	}
+	for _, sid := range subIDs {
+		sub, err := deleteSub(tx, sid)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil {
+			subs = append(subs, sub)
+		}
+	}
+	if err := tx.Bucket(bDevices).Delete(cat(devicePrefix(t.Provider, t.DeviceToken), id)); err != nil {
+		return nil, err
+	}
+	return subs, tx.Bucket(bTokens).Delete(id)
+}
+
+func deleteSub(tx *bbolt.Tx, id []byte) (store.Subscription, error) {
+	sub, err := getSub(tx, id)
+	if err != nil {
+		return sub, err
+	}
+	k := cat(tokenPrefix(sub.TokenID), id)
+	err = errors.Join(
+		tx.Bucket(bSubs).Delete(id),
+		tx.Bucket(bQueues).Delete(queueKey(sub.Server, sub.NotifierID)),
+		tx.Bucket(bTokenSubs).Delete(k),
+		tx.Bucket(bLastNtfs).Delete(k),
+	)
+	return sub, err
+}
+
+// PeriodicTokens implements store.Store.
+func (s *Store) PeriodicTokens(now int64) (ts []store.Token, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bTokens).ForEach(func(_, v []byte) error {
+			t, err := decodeToken(v)
+			if err != nil {
+				return err
+			}
+			if t.Status.Code == ntf.TokenActive && t.CronMinutes != 0 &&
+				t.CronSentAt+int64(t.CronMinutes)*60 <= now {
+				ts = append(ts, t)
+			}
+			return nil
+		})
+	})
+	return ts, err
+}
+
+// SetCronSentAt implements store.Store.
+func (s *Store) SetCronSentAt(id []byte, at int64) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		t, err := getToken(tx, id)
+		if err != nil {
+			return err
+		}
+		t.CronSentAt = at
+		return putToken(tx, t)
+	})
+}
+
+// AddSubscription implements store.Store.
+func (s *Store) AddSubscription(sub store.Subscription) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		qk := queueKey(sub.Server, sub.NotifierID)
+		if tx.Bucket(bSubs).Get(sub.ID) != nil || tx.Bucket(bQueues).Get(qk) != nil {
+			return store.ErrExists
+		}
+		if tx.Bucket(bTokens).Get(sub.TokenID) == nil {
+			return store.ErrNotFound
+		}
+		return errors.Join(
+			putSub(tx, sub),
+			tx.Bucket(bQueues).Put(qk, sub.ID),
+			tx.Bucket(bTokenSubs).Put(cat(tokenPrefix(sub.TokenID), sub.ID), nil),
+		)
+	})
+}
+
+func findSub(tx *bbolt.Tx, srv address.ServerAddress, nid []byte) (store.Subscription, bool, error) {
+	id := tx.Bucket(bQueues).Get(queueKey(srv, nid))
+	if id == nil {
+		return store.Subscription{}, false, nil
+	}
+	sub, err := getSub(tx, id)
+	return sub, err == nil, err
+}
+
+// FindSubscription implements store.Store.
+func (s *Store) FindSubscription(srv address.ServerAddress, nid []byte) (sub store.Subscription, found bool, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		sub, found, err = findSub(tx, srv, nid)
+		return err
+	})
+	return sub, found, err
+}
+
+// GetSubscription implements store.Store.
+func (s *Store) GetSubscription(id []byte) (sub store.Subscription, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		sub, err = getSub(tx, id)
+		return err
+	})
+	return sub, err
+}
+
+// DeleteSubscription implements store.Store.
+func (s *Store) DeleteSubscription(id []byte) (sub store.Subscription, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		sub, err = deleteSub(tx, id)
+		return err
+	})
+	return sub, err
+}
+
+// SetSubStatus implements store.Store.
+func (s *Store) SetSubStatus(srv address.ServerAddress, nids [][]byte, st ntf.SubStatus) (n int, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		for _, nid := range nids {
+			sub, found, err := findSub(tx, srv, nid)
+			if err != nil {
+				return err
+			}
+			if !found || (sub.Status.Code == st.Code && bytes.Equal(sub.Status.Err, st.Err)) {
+				continue
+			}
+			sub.Status = st
+			if err := putSub(tx, sub); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ForEachSubscription implements store.Store.
+func (s *Store) ForEachSubscription(fn func(store.Subscription) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bSubs).ForEach(func(_, v []byte) error {
+			sub, err := decodeSub(v)
+			if err != nil {
+				return err
+			}
+			return fn(sub)
+		})
+	})
+}
+
+// TokenSubscriptionCount implements store.Store.
+func (s *Store) TokenSubscriptionCount(tokenID []byte) (n int, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		pre := tokenPrefix(tokenID)
+		c := tx.Bucket(bTokenSubs).Cursor()
+		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// AddLastNtf implements store.Store.
+func (s *Store) AddLastNtf(m ntf.PNMessageData) (t store.Token, list []ntf.PNMessageData, err error) {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		sub, found, err := findSub(tx, m.Queue.Server, m.Queue.NotifierID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return store.ErrNotFound
+		}
+		if t, err = getToken(tx, sub.TokenID); err != nil {
+			return err
+		}
+		if t.Status.Code != ntf.TokenActive {
+			return store.ErrNotActive
+		}
+		b := tx.Bucket(bLastNtfs)
+		v, err := json.Marshal(lastNtfRec{SubID: sub.ID, TS: m.Timestamp, Nonce: m.Nonce[:], EncMeta: m.EncMeta})
+		if err != nil {
+			return err
+		}
+		pre := tokenPrefix(t.ID)
+		if err := b.Put(cat(pre, sub.ID), v); err != nil {
+			return err
+		}
+		type entry struct {
+			key []byte
+			rec lastNtfRec
+		}
+		var all []entry
+		c := b.Cursor()
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+			var r lastNtfRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("bolt: last notification: %w", err)
+			}
+			all = append(all, entry{bytes.Clone(k), r})
+		}
+		// newest first; the just-added entry wins ties
+		slices.SortStableFunc(all, func(a, b entry) int {
+			switch {
+			case bytes.Equal(a.rec.SubID, sub.ID):
+				return -1
+			case bytes.Equal(b.rec.SubID, sub.ID):
+				return 1
+			}
+			return int(b.rec.TS - a.rec.TS)
+		})
+		for _, e := range all[min(len(all), store.MaxLastNtfs):] {
+			if err := b.Delete(e.key); err != nil {
+				return err
+			}
+		}
+		all = all[:min(len(all), store.MaxLastNtfs)]
+		for i := len(all) - 1; i >= 0; i-- {
+			r := all[i].rec
+			s, err := getSub(tx, r.SubID)
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			d := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: s.Server, NotifierID: s.NotifierID},
+				Timestamp: r.TS, EncMeta: r.EncMeta}
+			copy(d.Nonce[:], r.Nonce)
+			list = append(list, d)
+		}
+		return nil
+	})
+	return t, list, err
+}
+
+// Counts implements store.Store.
+func (s *Store) Counts() (c store.Counts, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		c.Tokens = tx.Bucket(bTokens).Stats().KeyN
+		c.Subscriptions = tx.Bucket(bSubs).Stats().KeyN
+		c.LastNtfs = tx.Bucket(bLastNtfs).Stats().KeyN
+		return nil
+	})
+	return c, err
+}
