@@ -187,14 +187,32 @@ func (s *Session) maxPayload() int {
 // block that fails to decrypt or unpad consumes its step: the error wraps
 // ErrBadBlock and the next block reads normally. Other errors come from
 // the connection (io.EOF at a block boundary) and end the session.
+// blockPool holds SMP-sized read buffers for encrypted sessions.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, SMPBlockSize); return &b }}
+
 func (s *Session) ReadBlock() ([]byte, error) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	if s.Conn == nil {
 		return nil, fmt.Errorf("transport: read block: no connection")
 	}
-	buf := make([]byte, s.BlockSize)
-	if err := s.Conn.ReadBlock(buf); err != nil {
+	// Wait for the first byte without holding a block buffer, so that an
+	// idle connection does not pin 16 KB; encrypted blocks then borrow a
+	// pooled buffer (decryption copies the payload out of it).
+	var first [1]byte
+	if err := s.Conn.ReadBlock(first[:]); err != nil {
+		return nil, err
+	}
+	var buf []byte
+	if s.recv != nil && s.BlockSize == SMPBlockSize {
+		bp := blockPool.Get().(*[]byte)
+		defer blockPool.Put(bp)
+		buf = *bp
+	} else {
+		buf = make([]byte, s.BlockSize)
+	}
+	buf[0] = first[0]
+	if err := s.Conn.ReadBlock(buf[1:]); err != nil {
 		return nil, err
 	}
 	if s.recv != nil {
@@ -288,7 +306,13 @@ func watchContext(ctx context.Context, c *Conn) (stop func()) {
 // connection.
 func handshakeError(ctx context.Context, c *Conn, side string, err error) error {
 	_ = c.Close()
-	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+	ctxErr := ctx.Err()
+	if d, ok := ctx.Deadline(); ctxErr == nil && ok && !time.Now().Before(d) {
+		// The connection deadline (set from ctx) can fire just before
+		// ctx's own timer does.
+		ctxErr = context.DeadlineExceeded
+	}
+	if ctxErr != nil && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("transport: %s: %w (%w)", side, ctxErr, err)
 	}
 	return fmt.Errorf("transport: %s: %w", side, err)

@@ -176,6 +176,8 @@ func (c *client) writer() {
 	defer c.w.close()
 	var batch []out
 	for {
+		// Drop references to sent transmissions (they alias read buffers).
+		clear(batch)
 		batch = batch[:0]
 		select {
 		case o := <-c.resp:

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type options struct {
+	relay       string
+	pairs       int
+	window      int
+	duration    time.Duration
+	queues      int
+	idle        int
+	startQueues int
+	phases      string
+}
+
+type row struct{ metric, value, note string }
+
+func run(o options) error {
+	if o.duration == 0 {
+		o.duration = 10 * time.Second
+	}
+	if _, err := os.Stat(o.relay); err != nil {
+		return fmt.Errorf("relay binary %s: %w (run make build)", o.relay, err)
+	}
+	var rows []row
+	has := func(p string) bool { return strings.Contains(","+o.phases+",", ","+p+",") }
+	var tput *throughputResult
+	if has("throughput") {
+		r, err := throughput(o)
+		if err != nil {
+			return fmt.Errorf("throughput: %w", err)
+		}
+		tput = r
+		rows = append(rows,
+			row{"messages/s (SEND→MSG→ACK)", fmt.Sprintf("%.0f", r.msgsPerSec), fmt.Sprintf("%d pairs × %d in flight, %s, 8 KB bodies, TLS 1.3 on loopback, v14 with block encryption, signed SEND and ACK", o.pairs, o.window, o.duration)},
+			row{"SEND→MSG latency p50", r.p50.Round(time.Microsecond).String(), ""},
+			row{"SEND→MSG latency p99", r.p99.Round(time.Microsecond).String(), ""},
+			row{"relay CPU per message", fmt.Sprintf("%.0f µs", r.cpuPerMsg), "relay process user+system time / messages"},
+		)
+	}
+	if has("crypto") {
+		lim := cryptoLimit()
+		rows = append(rows,
+			row{"crypto per message (one core)", fmt.Sprintf("%.0f µs", lim.perMsg.Seconds()*1e6), lim.what},
+			row{"crypto-bound limit", fmt.Sprintf("%.0f msg/s", lim.msgsPerSec), fmt.Sprintf("%d cores", runtime.NumCPU())},
+		)
+		if tput != nil {
+			rows = append(rows, row{"throughput / crypto-bound limit", fmt.Sprintf("%.0f %%", 100*tput.msgsPerSec/lim.msgsPerSec), "target ≥ 50 %"})
+		}
+	}
+	if has("memory") {
+		r, err := memory(o)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		rows = append(rows,
+			row{fmt.Sprintf("RSS with %d stored queues", o.queues), mb(r.base), "relay process, before connections"},
+			row{fmt.Sprintf("RSS with %d idle subscribed TLS connections", r.conns), mb(r.loaded), ""},
+			row{"memory per idle connection", fmt.Sprintf("%.1f KB", float64(r.loaded-r.base)/float64(r.conns)/1024), "target ≤ 40 KB"},
+		)
+	}
+	if has("startup") {
+		d, err := startup(o)
+		if err != nil {
+			return fmt.Errorf("startup: %w", err)
+		}
+		rows = append(rows, row{fmt.Sprintf("start to serving with %d stored queues", o.startQueues), d.Round(time.Millisecond).String(), "exec to first PING answered; target ≤ 5 s"})
+	}
+	fmt.Printf("\n| metric | value | notes |\n| --- | --- | --- |\n")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s |\n", r.metric, r.value, r.note)
+	}
+	return nil
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
