@@ -184,6 +184,6 @@ func throughput(o options) (*throughputResult, error) {
 		msgsPerSec: float64(n) / elapsed.Seconds(),
 		p50:        lat[len(lat)/2],
 		p99:        lat[len(lat)*99/100],
-		cpuPerMsg:  float64((cpu1-cpu0).Microseconds()) / float64(n),
+		cpuPerMsg:  float64((cpu1 - cpu0).Microseconds()) / float64(n),
 	}, nil
 }
