@@ -1,0 +1,64 @@
+// Command xftp-server is the XFTP file relay.
+//
+//	xftp-server init     create certificates and file-server.ini, print the address
+//	xftp-server start    serve
+//	xftp-server address  print the server address
+//	xftp-server check-config
+//	xftp-server version
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "xftp-server:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ error }
+
+const usage = `usage: xftp-server <command> [flags]
+
+commands:
+  init          create the CA and TLS certificates and file-server.ini; print the address
+  start         start the relay
+  address       print the server address (xftp://fingerprint@hosts:port)
+  check-config  validate the configuration and exit
+  version       print the version
+
+Run "xftp-server <command> -h" for the flags of a command`
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return usageError{errors.New(usage)}
+	}
+	switch args[0] {
+	case "init":
+		return cmdInit(args[1:])
+	case "start":
+		return cmdStart(args[1:])
+	case "address":
+		return cmdAddress(args[1:])
+	case "check-config":
+		return cmdCheckConfig(args[1:])
+	case "version", "--version", "-v":
+		fmt.Println("xftp-server", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	}
+	return usageError{fmt.Errorf("unknown command %q\n%s", args[0], usage)}
+}
