@@ -1,0 +1,190 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/ntf"
+	"github.com/simplexgo/services/ntf-server/internal/push"
+	"github.com/simplexgo/services/ntf-server/internal/store"
+)
+
+// encrypt returns a fresh nonce and box(token DH secret, nonce,
+// pad(data, PaddedLen)) [APNS apnsNotification encrypt, MC cbEncrypt].
+func (s *Server) encrypt(tk store.Token, data []byte) ([24]byte, []byte, error) {
+	var nonce [24]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nonce, nil, err
+	}
+	box, err := crypto.BoxPadded(tk.DHSecret, nonce, data, s.opts.PaddedLen)
+	return nonce, box, err
+}
+
+// enqueue queues a push for tk; done gets the final outcome.
+func (s *Server) enqueue(tk store.Token, kind push.Kind, payload []byte, done func(error)) {
+	j := &push.Job{
+		Notification: push.Notification{Provider: tk.Provider, DeviceToken: tk.DeviceToken, Kind: kind, Payload: payload},
+		Done: func(err error) {
+			s.afterPush(tk, err)
+			if done != nil {
+				done(err)
+			}
+		},
+	}
+	if err := s.opts.Pushes.Enqueue(j); err != nil {
+		s.m.PushesDropped.WithLabelValues(kindReason(err)).Inc()
+		s.log.Warn("PushDropped", "kind", kind.String(), "err", err)
+		j.Done(err)
+	}
+}
+
+func kindReason(err error) string {
+	if errors.Is(err, push.ErrQueueFull) {
+		return "queue_full"
+	}
+	return "closed"
+}
+
+// afterPush marks the token INVALID when the provider rejected it [NS
+// deliverNotification PPTokenInvalid]. Device tokens are never logged.
+func (s *Server) afterPush(tk store.Token, err error) {
+	var ti *push.TokenInvalidError
+	if errors.As(err, &ti) {
+		if _, err := s.st.UpdateTokenStatus(tk.ID, nil, ntf.TokenStatus{Code: ntf.TokenInvalid, Reason: ti.Reason}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("TokenStatusUpdateFailed", "err", err)
+		}
+		s.m.Tokens.WithLabelValues("invalidated").Inc()
+	} else if err != nil {
+		s.log.Warn("PushFailed", "provider", tk.Provider.Name(), "err", err)
+	}
+}
+
+// sendVerification pushes the registration code; when the provider accepts
+// it the token becomes CONFIRMED unless it is already CONFIRMED or ACTIVE
+// [NS runPushWorker PNVerification, NST setTknStatusConfirmed]. apns_null
+// tokens are confirmed without a push.
+func (s *Server) sendVerification(tk store.Token) {
+	confirm := func(err error) {
+		if err != nil {
+			return
+		}
+		notYet := func(st ntf.TokenStatus) bool {
+			return st.Code != ntf.TokenConfirmed && st.Code != ntf.TokenActive
+		}
+		if _, err := s.st.UpdateTokenStatus(tk.ID, notYet, ntf.TokenStatus{Code: ntf.TokenConfirmed}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("TokenStatusUpdateFailed", "err", err)
+		}
+	}
+	if tk.Provider == ntf.ProviderAPNSNull {
+		confirm(nil)
+		return
+	}
+	nonce, enc, err := s.encrypt(tk, tk.RegCode)
+	if err != nil {
+		s.log.Error("EncryptFailed", "err", err)
+		return
+	}
+	s.enqueue(tk, push.Verification, ntf.VerificationPayload(nonce, enc), confirm)
+}
+
+// HandleNMSG is called by the subscriber for each NMSG: it records the
+// notification and pushes the token's last notifications [NS ntfSubscriber
+// receiveSMP, NST addTokenLastNtf]. The timestamp is when NMSG arrived.
+func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
+	m := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID},
+		Timestamp: s.opts.Now().Unix(), Nonce: nonce, EncMeta: encMeta}
+	tk, list, err := s.st.AddLastNtf(m)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.m.NtfsReceived.WithLabelValues("no_subscription").Inc()
+		return
+	case errors.Is(err, store.ErrNotActive):
+		s.m.NtfsReceived.WithLabelValues("not_active").Inc()
+		return
+	case err != nil:
+		s.m.NtfsReceived.WithLabelValues("error").Inc()
+		s.log.Error("AddLastNtfFailed", "err", err)
+		return
+	}
+	s.m.NtfsReceived.WithLabelValues("pushed").Inc()
+	if tk.Provider == ntf.ProviderAPNSNull {
+		return
+	}
+	data := fitMessages(list, s.opts.PaddedLen)
+	nonceP, enc, err := s.encrypt(tk, data)
+	if err != nil {
+		s.log.Error("EncryptFailed", "err", err)
+		return
+	}
+	s.enqueue(tk, push.Message, ntf.MessagePayload(nonceP, enc), nil)
+}
+
+// fitMessages encodes the list, dropping the oldest entries until it fits
+// in the padded length.
+func fitMessages(list []ntf.PNMessageData, paddedLen int) []byte {
+	for len(list) > 1 {
+		if b := ntf.EncodePNMessages(list); len(b)+2 <= paddedLen {
+			return []byte(b)
+		}
+		list = list[1:]
+	}
+	return []byte(ntf.EncodePNMessages(list))
+}
+
+// PeriodicOnce pushes "check messages" to every ACTIVE token whose TCRN
+// interval has passed since its last periodic push [NS periodicNtfsThread,
+// NST withPeriodicNtfTokens]; the time of a delivered push is recorded
+// [NST updateTokenCronSentAt]. It returns the number scheduled.
+func (s *Server) PeriodicOnce() (int, error) {
+	ts, err := s.st.PeriodicTokens(s.opts.Now().Unix())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, tk := range ts {
+		key := string(tk.ID)
+		s.cronMu.Lock()
+		busy := s.cronInFlight[key]
+		s.cronInFlight[key] = true
+		s.cronMu.Unlock()
+		if busy {
+			continue
+		}
+		n++
+		s.m.PeriodicScheduled.Inc()
+		s.enqueue(tk, push.CheckMessages, ntf.CheckMessagesPayload(), func(err error) {
+			if err == nil {
+				if err := s.st.SetCronSentAt(tk.ID, s.opts.Now().Unix()); err != nil && !errors.Is(err, store.ErrNotFound) {
+					s.log.Error("CronUpdateFailed", "err", err)
+				}
+			}
+			s.cronMu.Lock()
+			delete(s.cronInFlight, key)
+			s.cronMu.Unlock()
+		})
+	}
+	return n, nil
+}
+
+// RunPeriodic calls PeriodicOnce every interval (the reference: 5 minutes)
+// until ctx ends.
+func (s *Server) RunPeriodic(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.PeriodicOnce(); err != nil {
+				s.log.Error("PeriodicFailed", "err", err)
+			} else if n > 0 {
+				s.log.Info("PeriodicScheduled", "count", n)
+			}
+		}
+	}
+}
