@@ -1,0 +1,132 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/simplexgo/client/agent"
+	"github.com/simplexgo/client/internal/relaytest"
+	"github.com/simplexgo/protocol/address"
+)
+
+func newAgent(t *testing.T, srv address.ServerAddress, st agent.Store) *agent.Agent {
+	t.Helper()
+	a, err := agent.New(agent.Config{Servers: []address.ServerAddress{srv}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// next waits for the next event of type typ, failing on ERR events.
+func next(t *testing.T, a *agent.Agent, typ agent.EventType) agent.Event {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case e, ok := <-a.Events():
+			if !ok {
+				t.Fatalf("events closed waiting for %s", typ)
+			}
+			if e.Type == agent.EvERR {
+				t.Fatalf("ERR event waiting for %s: %v", typ, e.Err)
+			}
+			if e.Type == typ {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", typ)
+		}
+	}
+}
+
+// connect runs the whole handshake and returns the two connection ids.
+func connect(t *testing.T, alice, bob *agent.Agent) (aConn, bConn string) {
+	t.Helper()
+	aConn, link, err := alice.CreateConnection(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := address.ParseConnectionRequest(link); err != nil {
+		t.Fatalf("link %q: %v", link, err)
+	}
+	bConn, err = bob.JoinConnection(ctx(t), link, []byte(`{"name":"bob"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := next(t, alice, agent.EvCONF)
+	if conf.ConnID != aConn || string(conf.ConnInfo) != `{"name":"bob"}` {
+		t.Fatalf("CONF %+v", conf)
+	}
+	if err := alice.AllowConnection(ctx(t), aConn, []byte(`{"name":"alice"}`)); err != nil {
+		t.Fatal(err)
+	}
+	next(t, alice, agent.EvCON)
+	info := next(t, bob, agent.EvINFO)
+	if info.ConnID != bConn || string(info.ConnInfo) != `{"name":"alice"}` {
+		t.Fatalf("INFO %+v", info)
+	}
+	next(t, bob, agent.EvCON)
+	return aConn, bConn
+}
+
+func exchange(t *testing.T, from *agent.Agent, fromConn string, to *agent.Agent, toConn string, n int, receipts bool) {
+	t.Helper()
+	var ids []int64
+	for i := range n {
+		id, err := from.SendMessage(ctx(t), fromConn, []byte(fmt.Sprintf("message %d from %s", i, fromConn)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		next(t, from, agent.EvSENT)
+	}
+	for i := range n {
+		m := next(t, to, agent.EvMSG)
+		want := fmt.Sprintf("message %d from %s", i, fromConn)
+		if m.ConnID != toConn || string(m.Body) != want || m.Integrity != nil {
+			t.Fatalf("MSG %d: %q (integrity %v), want %q", i, m.Body, m.Integrity, want)
+		}
+		if err := to.AckMessage(ctx(t), toConn, m.MsgID, receipts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if receipts {
+		for i := range n {
+			r := next(t, from, agent.EvRCVD)
+			if r.MsgID != ids[i] || !r.ReceiptOK {
+				t.Fatalf("RCVD %+v, want id %d", r, ids[i])
+			}
+		}
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	srv := relaytest.Start(t)
+	alice := newAgent(t, srv, nil)
+	bob := newAgent(t, srv, nil)
+	aConn, bConn := connect(t, alice, bob)
+	exchange(t, alice, aConn, bob, bConn, 5, true)
+	exchange(t, bob, bConn, alice, aConn, 5, true)
+	for range 3 { // interleaved
+		exchange(t, alice, aConn, bob, bConn, 2, false)
+		exchange(t, bob, bConn, alice, aConn, 1, true)
+	}
+}
+
+func TestEndToEndTwoRelays(t *testing.T) {
+	alice := newAgent(t, relaytest.Start(t), nil)
+	bob := newAgent(t, relaytest.Start(t), nil)
+	aConn, bConn := connect(t, alice, bob)
+	exchange(t, bob, bConn, alice, aConn, 3, true)
+	exchange(t, alice, aConn, bob, bConn, 3, true)
+}

@@ -1,0 +1,170 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/smp"
+)
+
+// sendAMessage sends one agent message over the connection's send queue
+// and returns its internal id [AG enqueueMessage, encodeAgentMsgStr,
+// AC sendAgentMessage]:
+//
+//	SEND( ClientMsgEnvelope( "_" AgentEnvelope("M", ratchet(AgentMessage("M" id prevHash msg))) ) )
+//
+// Simplification: the reference stores the message and delivers it from a
+// per-queue worker with retries; here the SEND happens now and an error is
+// returned to the caller (the ratchet and the ids have advanced, so the
+// peer will see a gap).
+func (a *Agent) sendAMessage(ctx context.Context, c *Conn, msg AMessage) (int64, error) {
+	if c.Snd == nil || c.Ratchet == nil {
+		return 0, fmt.Errorf("%w: no send queue", ErrState)
+	}
+	sndID := c.LastSndMsgID + 1
+	am := AgentMessage{Type: MsgAgent, SndMsgID: sndID, PrevMsgHash: c.LastSndHash, Msg: msg}
+	body, err := am.Encode()
+	if err != nil {
+		return 0, err
+	}
+	enc, err := c.Ratchet.Encrypt(body, E2EEncAgentMsgLength)
+	if err != nil {
+		return 0, fmt.Errorf("agent: %w", err)
+	}
+	// The envelope carries the maximum supported agent version [AG runSmpQueueMsgDelivery].
+	env, err := AgentEnvelope{Version: AgentVRange.Max, Type: EnvMessage, Body: enc}.Encode()
+	if err != nil {
+		return 0, err
+	}
+	wire, err := a.cbEncrypt(c.Snd.E2EDHSecret, c.Snd.ClientVersion, nil, ClientMessage{Body: env}.Encode())
+	if err != nil {
+		return 0, err
+	}
+	hash := crypto.SHA256(body)
+	c.LastSndMsgID = sndID
+	c.LastSndHash = hash
+	c.LastInternalID++
+	id := c.LastInternalID
+	c.rememberSent(sndID, id, hash)
+	if _, err := a.send(ctx, c.Snd.Server, c.Snd.SndID, &c.Snd.SndKey, smp.SEND{Flags: smp.MsgFlags{Notification: true}, Body: wire}); err != nil {
+		return id, err
+	}
+	return id, nil
+}
+
+// SendMessage sends a user message (A_MSG) and returns its internal id;
+// a SENT event follows when the server accepted it [AG sendMessage'].
+func (a *Agent) SendMessage(ctx context.Context, connID string, body []byte) (int64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, err := a.conn(connID)
+	if err != nil {
+		return 0, err
+	}
+	if c.Status != ConnActive {
+		return 0, fmt.Errorf("%w: %s", ErrState, c.Status)
+	}
+	id, err := a.sendAMessage(ctx, c, AMessage{Type: AMsg, Body: body})
+	if serr := a.save(c); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return id, err
+	}
+	a.emit(Event{ConnID: c.ID, Type: EvSENT, MsgID: id})
+	return id, nil
+}
+
+// AckMessage acknowledges a received message to the server, which then
+// delivers the next one; with receipt set it also sends a delivery
+// receipt (A_RCVD) to the peer [AG ackMessage'].
+func (a *Agent) AckMessage(ctx context.Context, connID string, msgID int64, receipt bool) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, err := a.conn(connID)
+	if err != nil {
+		return err
+	}
+	r, ok := c.Received[msgID]
+	if !ok {
+		return fmt.Errorf("%w: message %d", ErrNotFound, msgID)
+	}
+	if receipt {
+		rc := Receipt{AgentMsgID: r.SndMsgID, MsgHash: r.Hash}
+		if _, err := a.sendAMessage(ctx, c, AMessage{Type: ARcvd, Receipts: []Receipt{rc}}); err != nil {
+			return err
+		}
+	}
+	delete(c.Received, msgID)
+	if err := a.save(c); err != nil {
+		return err
+	}
+	next, err := a.ack(c, r.SrvMsgID)
+	if err != nil {
+		return err
+	}
+	if next != nil {
+		a.processAndAck(c, *next)
+	}
+	return nil
+}
+
+// SubscribeAll subscribes to the receiving queues of all connections, as
+// after a restart [AG subscribeConnections']. A waiting message is
+// delivered as an event.
+func (a *Agent) SubscribeAll(ctx context.Context) error {
+	a.mu.Lock()
+	var qs []*Conn
+	for _, c := range a.conns {
+		if c.Rcv != nil {
+			qs = append(qs, c)
+		}
+	}
+	a.mu.Unlock()
+	for _, c := range qs {
+		if err := a.Subscribe(ctx, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Subscribe subscribes to one connection's receiving queue.
+func (a *Agent) Subscribe(ctx context.Context, connID string) error {
+	a.mu.Lock()
+	c, err := a.conn(connID)
+	if err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	rq := *c.Rcv
+	a.mu.Unlock()
+	// Not under mu: the SUB response may follow a MSG that readEvents
+	// processes with mu held.
+	r, err := a.send(ctx, rq.Server, rq.RcvID, &rq.RcvKey, smp.SUB{})
+	if err != nil {
+		return err
+	}
+	_ = r
+	return nil
+}
+
+// DeleteConnection deletes the connection's receiving queue on its server
+// and forgets the connection [AG deleteConnection'].
+func (a *Agent) DeleteConnection(ctx context.Context, connID string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, err := a.conn(connID)
+	if err != nil {
+		return err
+	}
+	if c.Rcv != nil {
+		if _, err := a.send(ctx, c.Rcv.Server, c.Rcv.RcvID, &c.Rcv.RcvKey, smp.DEL{}); err != nil {
+			return err
+		}
+		delete(a.byRcv, rcvKey(c.Rcv.Server, c.Rcv.RcvID))
+	}
+	delete(a.conns, connID)
+	return a.store.Delete(connID)
+}
