@@ -6,7 +6,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/sideshow/apns2 v0.25.0
-	github.com/simplexgo/proto v0.0.0-00010101000000-000000000000
+	github.com/simplexgo/proto v0.0.0
 	github.com/simplexgo/protocol v0.0.0
 	go.etcd.io/bbolt v1.5.0
 	google.golang.org/grpc v1.85.0
