@@ -47,7 +47,9 @@ func (a *Agent) sendAMessage(ctx context.Context, c *Conn, msg AMessage) (int64,
 	c.LastInternalID++
 	id := c.LastInternalID
 	c.rememberSent(sndID, id, hash)
-	if _, err := a.send(ctx, c.Snd.Server, c.Snd.SndID, &c.Snd.SndKey, smp.SEND{Flags: smp.MsgFlags{Notification: true}, Body: wire}); err != nil {
+	// receipts are sent without notification flag [AG ackMessage']
+	flags := smp.MsgFlags{Notification: msg.Type != ARcvd}
+	if _, err := a.send(ctx, c.Snd.Server, c.Snd.SndID, &c.Snd.SndKey, smp.SEND{Flags: flags, Body: wire}); err != nil {
 		return id, err
 	}
 	return id, nil

@@ -207,6 +207,8 @@ type QueueInfo struct {
 	SenderID      []byte
 	DHKey         crypto.PublicKey // X25519
 	Mode          address.QueueMode
+
+	modeByte byte // the mode or flag byte as parsed, re-encoded as is
 }
 
 func (q QueueInfo) append(w *encoding.Buffer) {
@@ -214,6 +216,8 @@ func (q QueueInfo) append(w *encoding.Buffer) {
 	q.Server.AppendBinary(w)
 	w.Short(q.SenderID).Short(q.DHKey.DER())
 	switch {
+	case q.modeByte != 0:
+		w.Byte(q.modeByte)
 	case q.ClientVersion >= address.ShortLinksSMPClientVersion:
 		if q.Mode != address.QueueModeNone {
 			w.Byte(byte(q.Mode))
@@ -247,14 +251,15 @@ func decodeQueueInfo(d *encoding.Decoder) QueueInfo {
 	if c, ok := d.Peek(); ok {
 		switch c {
 		case 'M', 'C':
-			q.Mode = address.QueueMode(d.Byte())
+			q.Mode = address.QueueMode(c)
 		case 'T':
-			d.Byte()
 			q.Mode = address.QueueModeMessaging
 		case 'F':
-			d.Byte()
 			q.Mode = address.QueueModeContact
+		default:
+			return q
 		}
+		q.modeByte = d.Byte()
 	}
 	return q
 }
