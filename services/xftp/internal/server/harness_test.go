@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -220,4 +221,13 @@ func errResp(c xftp.ErrorCode) xftp.ERR { return xftp.ERR{Err: xftp.ErrorType{Co
 func upload(t testing.TB, c *xftptest.Client, f *file) {
 	t.Helper()
 	expect(t, do(t, c, f.snd, f.sid, xftp.FPUT{}, bytes.NewReader(f.data)), xftp.OK{})
+}
+
+func readDir(dir string) ([]string, error) {
+	es, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names, err
 }
