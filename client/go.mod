@@ -1,10 +1,16 @@
 module github.com/simplexgo/client
 
-go 1.26
+go 1.26.0
 
 require (
-	github.com/simplexgo/proto v0.0.0
 	github.com/simplexgo/protocol v0.0.0
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/crypto v0.59.0
+)
+
+require (
+	github.com/cloudflare/circl v1.6.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace github.com/simplexgo/protocol => ../protocol

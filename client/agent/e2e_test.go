@@ -3,11 +3,13 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/simplexgo/client/agent"
 	"github.com/simplexgo/client/internal/relaytest"
+	"github.com/simplexgo/client/store"
 	"github.com/simplexgo/protocol/address"
 )
 
@@ -129,4 +131,51 @@ func TestEndToEndTwoRelays(t *testing.T) {
 	aConn, bConn := connect(t, alice, bob)
 	exchange(t, bob, bConn, alice, aConn, 3, true)
 	exchange(t, alice, aConn, bob, bConn, 3, true)
+}
+
+// Bob keeps his state in the encrypted bbolt store, stops, and resumes
+// from it: the ratchet, ids and hashes continue.
+func TestEndToEndRestart(t *testing.T) {
+	srv := relaytest.Start(t)
+	path := filepath.Join(t.TempDir(), "bob.db")
+	kdf := store.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}
+	st, err := store.Open(path, []byte("bob's passphrase"), kdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := newAgent(t, srv, nil)
+	bob, err := agent.New(agent.Config{Servers: []address.ServerAddress{srv}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aConn, bConn := connect(t, alice, bob)
+	exchange(t, alice, aConn, bob, bConn, 2, true)
+	bob.Close()
+	st.Close()
+
+	// messages sent while Bob is away wait in his queue
+	for i := range 3 {
+		if _, err := alice.SendMessage(ctx(t), aConn, []byte(fmt.Sprintf("offline %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err = store.Open(path, []byte("bob's passphrase"), kdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bob = newAgent(t, srv, st)
+	if err := bob.SubscribeAll(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		m := next(t, bob, agent.EvMSG)
+		if want := fmt.Sprintf("offline %d", i); string(m.Body) != want || m.Integrity != nil {
+			t.Fatalf("got %q (%v), want %q", m.Body, m.Integrity, want)
+		}
+		if err := bob.AckMessage(ctx(t), bConn, m.MsgID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchange(t, bob, bConn, alice, aConn, 2, true)
 }
