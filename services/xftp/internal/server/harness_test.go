@@ -231,3 +231,5 @@ func readDir(dir string) ([]string, error) {
 	}
 	return names, err
 }
+
+func xftptestNoALPN() xftptest.Options { return xftptest.Options{ALPN: []string{}} }
