@@ -65,9 +65,9 @@ func TestCommandErrors(t *testing.T) {
 	c := ts.client()
 	f := newFile(t, c, int(xftp.ChunkSize0), 1)
 	other := key(t, crypto.Ed25519)
-	wrongSess := *c.Session
-	wrongSess.SessionID = bytes.Repeat([]byte{1}, len(c.Session.SessionID))
-	sessHead, _ := xftptest.RawHead(&wrongSess, transport.Transmission{Command: []byte("PING")})
+	wrongSess := &transport.Session{Version: c.Session.Version, BlockSize: xftp.BlockSize, Batching: true,
+		SessionID: bytes.Repeat([]byte{1}, len(c.Session.SessionID))}
+	sessHead, _ := xftptest.RawHead(wrongSess, transport.Transmission{Command: []byte("PING")})
 	unknown, _ := xftptest.RawHead(c.Session, transport.Transmission{Command: []byte("HELO")})
 	syntax, _ := xftptest.RawHead(c.Session, transport.Transmission{Command: []byte("FGET x")})
 	noAuth, _ := xftptest.RawHead(c.Session, transport.Transmission{EntityID: f.sid, Command: []byte("FDEL")})
