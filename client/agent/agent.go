@@ -45,6 +45,10 @@ type Config struct {
 	Dial func(ctx context.Context, srv address.ServerAddress) (*smpclient.Client, error)
 	// Logger receives diagnostics; nil means slog.Default().
 	Logger *slog.Logger
+	// NoSenderSecure creates queues that the sender may not secure (NEW
+	// without a queue mode), so that peers use the older handshake with
+	// KEY and HELLO. For tests and old servers.
+	NoSenderSecure bool
 }
 
 // EventType names an agent event [AP AEvent].

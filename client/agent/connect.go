@@ -52,6 +52,9 @@ func (a *Agent) newRcvQueue(ctx context.Context) (*RcvQueue, error) {
 	}
 	cmd := smp.NEW{RcvAuthKey: rk.Public(), RcvDHKey: dh.Public(), Subscribe: true,
 		QueueReq: &smp.QueueReqData{Mode: smp.QueueModeMessaging}}
+	if a.cfg.NoSenderSecure {
+		cmd.QueueReq = nil
+	}
 	if srv.BasicAuth != "" {
 		cmd.BasicAuth = []byte(srv.BasicAuth)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +178,45 @@ func TestEndToEndRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	exchange(t, bob, bConn, alice, aConn, 2, true)
+}
+
+// With queues that the sender may not secure, the agents fall back to the
+// older handshake: the confirmations carry the sender keys, each side
+// secures its own queue with KEY, and HELLOs complete it.
+func TestEndToEndLegacyHandshake(t *testing.T) {
+	srv := relaytest.Start(t)
+	cfg := func() agent.Config {
+		return agent.Config{Servers: []address.ServerAddress{srv}, NoSenderSecure: true}
+	}
+	alice, err := agent.New(cfg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := agent.New(cfg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	aConn, link, err := alice.CreateConnection(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(link, "k%3Ds") || strings.Contains(link, "q%3Dm") {
+		t.Fatalf("link offers sender-secured queue: %s", link)
+	}
+	bConn, err := bob.JoinConnection(ctx(t), link, []byte("bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next(t, alice, agent.EvCONF)
+	if err := alice.AllowConnection(ctx(t), aConn, []byte("alice")); err != nil {
+		t.Fatal(err)
+	}
+	next(t, bob, agent.EvINFO)
+	next(t, bob, agent.EvCON)
+	next(t, alice, agent.EvCON)
+	exchange(t, alice, aConn, bob, bConn, 2, true)
 	exchange(t, bob, bConn, alice, aConn, 2, true)
 }
