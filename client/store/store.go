@@ -8,6 +8,7 @@
 //	meta:  "salt" 16 bytes, "kdf" w32(time) w32(memoryKiB) byte(threads),
 //	       "check" the sealed record of the empty id (passphrase check)
 //	conns: id -> nonce(24) secretbox(key, nonce, short(id) data)
+//	other buckets (Bucket) have the same record format
 //
 // The id inside the sealed record binds it to its key: a record moved
 // under another id does not open.
@@ -54,10 +55,12 @@ type KDFParams struct {
 // DefaultKDF is RFC 9106's second recommended option (64 MiB, 3 passes).
 var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
 
-// Store is an encrypted bbolt store.
+// Store is an encrypted bbolt store. Its own methods use the "conns"
+// bucket; Bucket gives other named buckets with the same encryption.
 type Store struct {
-	db  *bolt.DB
-	key [crypto.KeySize]byte
+	db     *bolt.DB
+	key    *[crypto.KeySize]byte
+	bucket []byte
 }
 
 var _ agent.Store = (*Store)(nil)
@@ -72,7 +75,7 @@ func Open(path string, passphrase []byte, p KDFParams) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, key: new([crypto.KeySize]byte), bucket: bucketConns}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -88,7 +91,7 @@ func Open(path string, passphrase []byte, p KDFParams) (*Store, error) {
 				return err
 			}
 			kdf, _ := encoding.NewBuffer(nil).Word32(p.Time).Word32(p.MemoryKiB).Byte(p.Threads).Bytes()
-			s.key = deriveKey(passphrase, salt, p)
+			*s.key = deriveKey(passphrase, salt, p)
 			check, err := s.seal("", nil)
 			if err != nil {
 				return err
@@ -105,7 +108,7 @@ func Open(path string, passphrase []byte, p KDFParams) (*Store, error) {
 		if d.Finish() != nil || stored.Time == 0 || stored.Threads == 0 || stored.MemoryKiB > 4<<20 {
 			return fmt.Errorf("%w: kdf parameters", ErrCorrupt)
 		}
-		s.key = deriveKey(passphrase, salt, stored)
+		*s.key = deriveKey(passphrase, salt, stored)
 		if _, err := s.open("", meta.Get(keyCheck)); err != nil {
 			return ErrPassphrase
 		}
@@ -123,6 +126,22 @@ func deriveKey(passphrase, salt []byte, p KDFParams) (k [crypto.KeySize]byte) {
 	return k
 }
 
+// Bucket returns a store of the same file and key over another bucket
+// (created if needed); name must not be "meta".
+func (s *Store) Bucket(name string) (*Store, error) {
+	if name == string(bucketMeta) {
+		return nil, fmt.Errorf("store: reserved bucket %q", name)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte(name))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: bucket: %w", err)
+	}
+	return &Store{db: s.db, key: s.key, bucket: []byte(name)}, nil
+}
+
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
@@ -135,7 +154,7 @@ func (s *Store) seal(id string, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("store: id of %d bytes", len(id))
 	}
 	plain, _ := encoding.NewBuffer(nil).Short([]byte(id)).Raw(data).Bytes()
-	return append(nonce[:], crypto.SecretBox(s.key, nonce, plain)...), nil
+	return append(nonce[:], crypto.SecretBox(*s.key, nonce, plain)...), nil
 }
 
 func (s *Store) open(id string, rec []byte) ([]byte, error) {
@@ -144,7 +163,7 @@ func (s *Store) open(id string, rec []byte) ([]byte, error) {
 	}
 	var nonce [crypto.NonceSize]byte
 	copy(nonce[:], rec)
-	plain, err := crypto.OpenSecretBox(s.key, nonce, rec[crypto.NonceSize:])
+	plain, err := crypto.OpenSecretBox(*s.key, nonce, rec[crypto.NonceSize:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
@@ -162,7 +181,7 @@ func (s *Store) Put(id string, data []byte) error {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConns).Put([]byte(id), rec)
+		return tx.Bucket(s.bucket).Put([]byte(id), rec)
 	})
 }
 
@@ -170,7 +189,7 @@ func (s *Store) Put(id string, data []byte) error {
 func (s *Store) Get(id string) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		rec := tx.Bucket(bucketConns).Get([]byte(id))
+		rec := tx.Bucket(s.bucket).Get([]byte(id))
 		if rec == nil {
 			return agent.ErrNotFound
 		}
@@ -185,7 +204,7 @@ func (s *Store) Get(id string) ([]byte, error) {
 func (s *Store) List() ([]string, error) {
 	var ids []string
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConns).ForEach(func(k, _ []byte) error {
+		return tx.Bucket(s.bucket).ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))
 			return nil
 		})
@@ -196,6 +215,6 @@ func (s *Store) List() ([]string, error) {
 // Delete implements agent.Store.
 func (s *Store) Delete(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketConns).Delete([]byte(id))
+		return tx.Bucket(s.bucket).Delete([]byte(id))
 	})
 }
