@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -114,22 +115,25 @@ func (a *Agent) AckMessage(ctx context.Context, connID string, msgID int64, rece
 
 // SubscribeAll subscribes to the receiving queues of all connections, as
 // after a restart [AG subscribeConnections']. A waiting message is
-// delivered as an event.
+// delivered as an event. A connection that fails gets an ERR event and
+// the others are still subscribed; the errors are returned joined.
 func (a *Agent) SubscribeAll(ctx context.Context) error {
 	a.mu.Lock()
-	var qs []*Conn
-	for _, c := range a.conns {
+	var ids []string
+	for id, c := range a.conns {
 		if c.Rcv != nil {
-			qs = append(qs, c)
+			ids = append(ids, id)
 		}
 	}
 	a.mu.Unlock()
-	for _, c := range qs {
-		if err := a.Subscribe(ctx, c.ID); err != nil {
-			return err
+	var errs []error
+	for _, id := range ids {
+		if err := a.Subscribe(ctx, id); err != nil {
+			a.emit(Event{ConnID: id, Type: EvERR, Err: err})
+			errs = append(errs, fmt.Errorf("connection %s: %w", id, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Subscribe subscribes to one connection's receiving queue.
@@ -144,12 +148,8 @@ func (a *Agent) Subscribe(ctx context.Context, connID string) error {
 	a.mu.Unlock()
 	// Not under mu: the SUB response may follow a MSG that readEvents
 	// processes with mu held.
-	r, err := a.send(ctx, rq.Server, rq.RcvID, &rq.RcvKey, smp.SUB{})
-	if err != nil {
-		return err
-	}
-	_ = r
-	return nil
+	_, err = a.send(ctx, rq.Server, rq.RcvID, &rq.RcvKey, smp.SUB{})
+	return err
 }
 
 // DeleteConnection deletes the connection's receiving queue on its server
