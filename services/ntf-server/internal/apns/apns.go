@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -132,7 +133,13 @@ func (c *Client) Push(ctx context.Context, n push.Notification) error {
 	}
 	res, err := cl.PushWithContext(ctx, an)
 	if err != nil {
-		// connection or timeout: the reference retries these [APNS PPConnection]
+		// connection or timeout: the reference retries these [APNS
+		// PPConnection]. A *url.Error names the URL, which holds the device
+		// token: keep only its cause so tokens never reach the logs.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%w: %v", push.ErrRetry, err)
 	}
 	return Classify(res.StatusCode, res.Reason)

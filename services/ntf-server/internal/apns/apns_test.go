@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,5 +172,20 @@ func TestDispatcherRetries(t *testing.T) {
 	}
 	if attempts.Load() != 4 {
 		t.Fatalf("attempts = %d", attempts.Load())
+	}
+}
+
+// TestConnectionErrorHidesToken: a connection failure is retryable and its
+// text does not contain the device token (tokens are never logged).
+func TestConnectionErrorHidesToken(t *testing.T) {
+	c, f := setup(t)
+	f.Close()
+	err := c.Push(context.Background(), push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev),
+		Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()})
+	if !errors.Is(err, push.ErrRetry) {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), dev) {
+		t.Fatalf("error text has the device token: %v", err)
 	}
 }
