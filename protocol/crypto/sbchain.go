@@ -1,6 +1,8 @@
 package crypto
 
 import (
+	"golang.org/x/crypto/nacl/secretbox"
+
 	"crypto/hkdf"
 	"crypto/sha512"
 	"errors"
@@ -86,16 +88,24 @@ var ErrBlockSize = errors.New("crypto: bad block size")
 // the chain in step with the peer. (The reference steps first, and then
 // sends nothing, which desynchronises the connection.)
 func EncryptBlock(ck *ChainKey, payload []byte, blockSize int) ([]byte, error) {
+	return AppendEncryptBlock(nil, nil, ck, payload, blockSize)
+}
+
+// AppendEncryptBlock is EncryptBlock appending the block to dst and padding
+// in scratch (reused when its capacity is at least blockSize-16), so that
+// callers can pool both buffers.
+func AppendEncryptBlock(dst, scratch []byte, ck *ChainKey, payload []byte, blockSize int) ([]byte, error) {
 	padded := blockSize - TagSize
 	if padded < 2 {
 		return nil, fmt.Errorf("%w: %d", ErrBlockSize, blockSize)
 	}
-	p, err := encoding.Pad(payload, padded)
+	p, err := encoding.PadInto(scratch, payload, padded)
 	if err != nil {
 		return nil, fmt.Errorf("crypto: encrypt block: %w", err)
 	}
 	key, nonce := ck.Next()
-	return SecretBox(key, nonce, p), nil
+	k := hsalsaZero(&key)
+	return secretbox.Seal(dst, p, &nonce, &k), nil
 }
 
 // DecryptBlock steps ck and decrypts one received block (all of it, as

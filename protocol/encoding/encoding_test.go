@@ -283,3 +283,15 @@ func FuzzUnpad(f *testing.F) {
 		}
 	})
 }
+
+// PadInto reuses the destination's storage and gives Pad's bytes.
+func TestPadInto(t *testing.T) {
+	buf := make([]byte, 0, 16)
+	p, err := PadInto(buf, []byte("hi"), 8)
+	if err != nil || string(p) != "\x00\x02hi####" || &p[0] != &buf[:1][0] {
+		t.Fatalf("PadInto %q %v", p, err)
+	}
+	if _, err := PadInto(buf, make([]byte, 7), 8); !errors.Is(err, ErrPad) {
+		t.Fatalf("oversized: %v", err)
+	}
+}

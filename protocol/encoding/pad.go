@@ -16,11 +16,18 @@ const PadByte = '#'
 const MaxPadMsg = 1<<16 - 3
 
 // Pad returns pad(s, n): w16 len(s), s, then '#' up to n bytes in total.
-func Pad(s []byte, n int) ([]byte, error) {
+func Pad(s []byte, n int) ([]byte, error) { return PadInto(nil, s, n) }
+
+// PadInto writes pad(s, n) into dst[:n], reusing dst's storage when its
+// capacity allows, and returns the padded slice.
+func PadInto(dst, s []byte, n int) ([]byte, error) {
 	if len(s) > MaxPadMsg || len(s)+2 > n {
 		return nil, fmt.Errorf("%w: %d bytes do not fit in %d", ErrPad, len(s), n)
 	}
-	out := make([]byte, n)
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	out := dst[:n]
 	out[0], out[1] = byte(len(s)>>8), byte(len(s))
 	copy(out[2:], s)
 	for i := 2 + len(s); i < n; i++ {

@@ -238,9 +238,31 @@ func (s *Session) WriteBlock(payload []byte) error {
 	if s.Conn == nil {
 		return fmt.Errorf("transport: write block: no connection")
 	}
-	block, err := s.seal(payload)
+	if len(payload) > s.maxPayload() {
+		return fmt.Errorf("%w: payload of %d bytes, at most %d", ErrLargeMsg, len(payload), s.maxPayload())
+	}
+	if s.BlockSize != SMPBlockSize {
+		block, err := s.seal(payload)
+		if err != nil {
+			return err
+		}
+		return s.Conn.WriteBlock(block)
+	}
+	// SMP blocks are built in pooled buffers: tls.Conn.Write has copied
+	// (encrypted) the block by the time it returns.
+	op := blockPool.Get().(*[]byte)
+	defer blockPool.Put(op)
+	var block []byte
+	var err error
+	if s.send != nil {
+		sp := blockPool.Get().(*[]byte)
+		block, err = crypto.AppendEncryptBlock((*op)[:0], *sp, s.send, payload, s.BlockSize)
+		blockPool.Put(sp)
+	} else {
+		block, err = encoding.PadInto(*op, payload, s.BlockSize)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrLargeMsg, err)
 	}
 	return s.Conn.WriteBlock(block)
 }

@@ -43,7 +43,7 @@ func throughput(o options) (*throughputResult, error) {
 	type pair struct {
 		rcv, snd *smpclient.Client
 		rid, sid []byte
-		dh, srv  crypto.PrivateKey
+		dh       crypto.PrivateKey
 		srvPub   crypto.PublicKey
 		rk, sk   crypto.PrivateKey
 		window   chan struct{} // messages in flight (sent, not yet received)
