@@ -13,10 +13,12 @@ const expireBatch = 1000
 // expireServerFiles]. Creation times are rounded to the hour, so a file
 // lives between FileExpiration and one hour more [Store expiredFiles].
 func (s *Server) ExpireFiles(ctx context.Context) (int, error) {
+	// Expired iff createdAt + 3600 < now - expiration [FS expireServerFiles,
+	// Store expiredFiles fileTimePrecision].
 	before := s.now().Add(-s.opts.FileExpiration).Unix() - 3600
 	total := 0
 	for {
-		fs, err := s.st.Expired(ctx, before+1, expireBatch)
+		fs, err := s.st.Expired(ctx, before, expireBatch)
 		if err != nil {
 			return total, err
 		}

@@ -181,3 +181,26 @@ func TestWebHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTLSVersions: the session id (tls-unique) agrees on both sides with
+// TLS 1.2 and 1.3, so signed commands verify (CONFORMANCE-NOTES §2.4).
+func TestTLSVersions(t *testing.T) {
+	ts := startServer(t, "", nil, nil, nil)
+	for name, o := range map[string]xftptest.Options{"1.3": {}, "1.2": {TLS12: true}} {
+		t.Run(name, func(t *testing.T) {
+			c := ts.dial(o)
+			if err := c.Handshake(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+			want := 32
+			if o.TLS12 {
+				want = 12
+			}
+			if len(c.Session.SessionID) != want {
+				t.Fatalf("session id of %d bytes", len(c.Session.SessionID))
+			}
+			f := newFile(t, c, int(xftp.ChunkSize0), 1)
+			upload(t, c, f)
+		})
+	}
+}

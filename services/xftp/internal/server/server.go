@@ -141,7 +141,10 @@ func New(o Options) (*Server, error) {
 	}
 	s.tlsCfg = transport.ServerTLSConfig([]tls.Certificate{o.Identity.Certificate},
 		[]string{transport.ALPNXFTP, transport.ALPNH2, transport.ALPNHTTP})
-	s.h2 = &http2.Server{IdleTimeout: o.IdleTimeout, MaxReadFrameSize: 1 << 16}
+	// Flow-control windows of 256 KB per upload (1 MB per connection) let
+	// a 4 MB chunk arrive without waiting for a window update every 64 KB.
+	s.h2 = &http2.Server{IdleTimeout: o.IdleTimeout, MaxReadFrameSize: 1 << 16,
+		MaxUploadBufferPerStream: 256 << 10, MaxUploadBufferPerConnection: 1 << 20}
 	s.base = &http.Server{}
 	if err := http2.ConfigureServer(s.base, s.h2); err != nil {
 		return nil, fmt.Errorf("server: http2: %w", err)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -64,5 +66,23 @@ func TestFlow(t *testing.T) {
 	expect(t, do(t, c, f.snd, f.sid, xftp.FDEL{}, nil), errResp(xftp.ErrAUTH))
 	if ts.srv.UsedStorage() != 0 {
 		t.Fatalf("used after delete %d", ts.srv.UsedStorage())
+	}
+}
+
+// TestMetrics: /metrics exposes the counters without per-user labels.
+func TestMetrics(t *testing.T) {
+	ts := startServer(t, "", nil, nil, nil)
+	c := ts.client()
+	f := newFile(t, c, int(xftp.ChunkSize0), 1)
+	upload(t, c, f)
+	do(t, c, f.snd, f.sid, xftp.FPUT{}, bytes.NewReader(f.data[:5]))
+	rec := httptest.NewRecorder()
+	ts.srv.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"xftp_files_created_total 1", "xftp_files_uploaded_total 1",
+		`xftp_errors_total{code="SIZE"} 1`, `xftp_commands_total{command="FPUT"} 2`, "xftp_storage_used_bytes 65536"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %q", want)
+		}
 	}
 }

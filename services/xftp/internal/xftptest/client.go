@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ type Options struct {
 	ALPN []string
 	// ServerName, when set, is sent as SNI (a browser connection).
 	ServerName string
+	// TLS12 limits the connection to TLS 1.2 (tls-unique from the
+	// standard library instead of the recovered TLS 1.3 Finished).
+	TLS12 bool
 }
 
 // Client is one connection to an XFTP server.
@@ -64,6 +68,9 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 	}
 	cfg := transport.ClientTLSConfig(alpn, func(raw [][]byte) error { return certs.VerifyChain(raw, o.KeyHash) })
 	cfg.ServerName = o.ServerName
+	if o.TLS12 {
+		cfg.MaxVersion = tls.VersionTLS12
+	}
 	tc, err := transport.Client(ctx, nc, cfg)
 	if err != nil {
 		return nil, err
