@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/crypto"
@@ -63,6 +64,8 @@ const (
 	EvSENT EventType = "SENT" // message accepted by the server
 	EvRCVD EventType = "RCVD" // delivery receipt for a sent message
 	EvEND  EventType = "END"  // subscription taken over by another client
+	EvDOWN EventType = "DOWN" // server connection lost; the agent reconnects
+	EvUP   EventType = "UP"   // subscription resumed after DOWN
 	EvERR  EventType = "ERR"
 )
 
@@ -317,6 +320,68 @@ func (a *Agent) readEvents(server string, c *smpclient.Client) {
 				a.emit(Event{ConnID: id, Type: EvEND})
 			}
 		}
+	}
+	// The connection ended: forget it and, unless the agent is closing,
+	// reconnect and resubscribe the queues on this server.
+	a.cmu.Lock()
+	if a.cls[server] == c {
+		delete(a.cls, server)
+	}
+	a.cmu.Unlock()
+	if a.isClosed() {
+		return
+	}
+	var ids []string
+	a.mu.Lock()
+	for id, cn := range a.conns {
+		if cn.Rcv != nil && cn.Rcv.Server == server {
+			ids = append(ids, id)
+		}
+	}
+	a.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	for _, id := range ids {
+		a.emit(Event{ConnID: id, Type: EvDOWN, Err: c.Err()})
+	}
+	a.wg.Add(1)
+	go a.resubscribe(server, ids)
+}
+
+// Reconnection delays: the first attempt is immediate, then doubling.
+const (
+	minRetryDelay = 500 * time.Millisecond
+	maxRetryDelay = 30 * time.Second
+)
+
+// resubscribe reconnects to server and subscribes the queues of ids
+// [AC reconnectServer, resubscribeSMPSession].
+func (a *Agent) resubscribe(server string, ids []string) {
+	defer a.wg.Done()
+	var delay time.Duration
+	for {
+		select {
+		case <-a.closed:
+			return
+		case <-time.After(delay):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		_, err := a.client(ctx, server)
+		if err == nil {
+			for _, id := range ids {
+				if err := a.Subscribe(ctx, id); err != nil {
+					a.emit(Event{ConnID: id, Type: EvERR, Err: err})
+				} else {
+					a.emit(Event{ConnID: id, Type: EvUP})
+				}
+			}
+			cancel()
+			return
+		}
+		cancel()
+		a.log.Debug("reconnect failed", "err", err)
+		delay = min(max(2*delay, minRetryDelay), maxRetryDelay)
 	}
 }
 

@@ -220,3 +220,20 @@ func TestEndToEndLegacyHandshake(t *testing.T) {
 	exchange(t, alice, aConn, bob, bConn, 2, true)
 	exchange(t, bob, bConn, alice, aConn, 2, true)
 }
+
+// After the server connection drops, the agent reconnects and resubscribes
+// (DOWN, UP), and messages keep flowing.
+func TestEndToEndReconnect(t *testing.T) {
+	srv := relaytest.Start(t)
+	alice := newAgent(t, srv, nil)
+	bob := newAgent(t, srv, nil)
+	aConn, bConn := connect(t, alice, bob)
+	exchange(t, alice, aConn, bob, bConn, 1, false)
+	bob.DropConnections()
+	if e := next(t, bob, agent.EvDOWN); e.ConnID != bConn {
+		t.Fatalf("DOWN %+v", e)
+	}
+	next(t, bob, agent.EvUP)
+	exchange(t, alice, aConn, bob, bConn, 2, true)
+	exchange(t, bob, bConn, alice, aConn, 2, true)
+}
