@@ -16,6 +16,7 @@ import (
 	"github.com/simplexgo/protocol/smpclient"
 	"github.com/simplexgo/services/ntf-server/internal/apns"
 	"github.com/simplexgo/services/ntf-server/internal/apnsfake"
+	"github.com/simplexgo/services/ntf-server/internal/metrics"
 	"github.com/simplexgo/services/ntf-server/internal/ntftest"
 	"github.com/simplexgo/services/ntf-server/internal/push"
 	"github.com/simplexgo/services/ntf-server/internal/server"
@@ -47,6 +48,7 @@ type ntfStack struct {
 	cancel  context.CancelFunc
 	keyHash []byte
 	ln      net.Listener
+	m       *metrics.Metrics
 }
 
 func newStack(t *testing.T) *ntfStack {
@@ -99,10 +101,11 @@ func (s *ntfStack) start() {
 		t.Fatal(err)
 	}
 	s.disp = push.NewDispatcher(s.pusher, push.DispatcherOptions{Workers: 4, Backoff: 10 * time.Millisecond})
-	if s.srv, err = server.New(server.Options{Identity: s.ident, Store: s.st, Pushes: s.disp}); err != nil {
+	s.m = metrics.New()
+	if s.srv, err = server.New(server.Options{Identity: s.ident, Store: s.st, Pushes: s.disp, Metrics: s.m}); err != nil {
 		t.Fatal(err)
 	}
-	s.sub = subscriber.New(subscriber.Options{Store: s.st, OnNMSG: s.srv.HandleNMSG, MinBackoff: 20 * time.Millisecond,
+	s.sub = subscriber.New(subscriber.Options{Store: s.st, OnNMSG: s.srv.HandleNMSG, Metrics: s.m, MinBackoff: 20 * time.Millisecond,
 		MaxBackoff: 200 * time.Millisecond, Timeout: 5 * time.Second})
 	s.srv.SetSubscriber(s.sub)
 	if _, err := s.sub.Start(); err != nil {
@@ -369,4 +372,61 @@ func TestRelaySubscription(t *testing.T) {
 			return send(t, c, &d.VerifyKey, sub3.SubID, ntf.SCHK{}).(ntf.SUB).Status.Code == ntf.SubAuth
 		})
 	})
+}
+
+// TestManySubscriptionsOneConnection: the subscriptions of many queues on
+// one relay share one SMP connection; their NSUBs travel batched; after a
+// restart of the NTF server all are subscribed again over one connection.
+func TestManySubscriptionsOneConnection(t *testing.T) {
+	r := startRelay(t)
+	s := newStack(t)
+	c := s.dial()
+	d, _ := ntftest.NewDevice(ntf.ProviderAPNSTest, devToken)
+	if _, err := d.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	_, code, _ := d.Decrypt(s.waitPushes(1)[0].Body)
+	send(t, c, &d.VerifyKey, d.TokenID, ntf.TVFY{Code: code})
+	rcv := dialRelay(t, r)
+	const n = 40
+	var subIDs [][]byte
+	for range n {
+		rk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		dh, _ := crypto.GenerateKey(crypto.X25519, rand.Reader)
+		m, err := rcv.Send(ctxT(t), nil, &rk, smp.NEW{RcvAuthKey: rk.Public(), RcvDHKey: dh.Public(), QueueReq: &smp.QueueReqData{Mode: smp.QueueModeMessaging}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		ndh, _ := crypto.GenerateKey(crypto.X25519, rand.Reader)
+		m, err = rcv.Send(ctxT(t), m.(smp.IDS).RcvID, &rk, smp.NKEY{NtfAuthKey: nk.Public(), RcvNtfDHKey: ndh.Public()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := send(t, c, &d.VerifyKey, nil, ntf.SNEW{TokenID: d.TokenID, SMPServer: r.addr, NotifierID: m.(smp.NID).NotifierID, NotifierKey: nk})
+		subIDs = append(subIDs, r.(ntf.IDSUB).SubID)
+	}
+	allActive := func() bool {
+		for _, id := range subIDs {
+			if send(t, c, &d.VerifyKey, id, ntf.SCHK{}).(ntf.SUB).Status.Code != ntf.SubActive {
+				return false
+			}
+		}
+		return true
+	}
+	eventually(t, "all ACTIVE", allActive)
+	if got := metrics.ByLabel(s.m.SMPConnects, "outcome")["ok"]; got != 1 {
+		t.Fatalf("%v SMP connections for one relay", got)
+	}
+	s.stop()
+	s.start()
+	c = s.dial()
+	eventually(t, "all resubscribed", func() bool { return metrics.ByLabel(s.m.SMPSubscribed, "outcome")["ok"] == n })
+	eventually(t, "all ACTIVE after restart", allActive)
+	if got := metrics.ByLabel(s.m.SMPConnects, "outcome")["ok"]; got != 1 {
+		t.Fatalf("%v SMP connections after restart", got)
+	}
+	if got := metrics.ByLabel(s.m.SMPSubscribed, "outcome")["ok"]; got != n {
+		t.Fatalf("%v NSUB OK after restart, want %d", got, n)
+	}
 }

@@ -243,12 +243,13 @@ func (c *server) run() {
 		log.Info("SMPConnected", "server", hostOf(c.addr))
 		c.serve(ctx, cl)
 		m.SMPConnections.Dec()
-		if ctx.Err() != nil {
-			return
-		}
-		// every subscription of this session is now inactive [NS CADisconnected]
+		// every subscription of this session is now inactive, also when
+		// shutting down [NS CADisconnected]
 		if _, err := c.s.o.Store.SetSubStatus(c.addr, c.notifierIDs(), ntf.SubStatus{Code: ntf.SubInactive}); err != nil {
 			log.Error("SubStatusUpdateFailed", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		log.Warn("SMPDisconnected", "server", hostOf(c.addr), "err", cl.Err(), "retry_in", c.s.o.MinBackoff)
 		backoff = c.s.o.MinBackoff
