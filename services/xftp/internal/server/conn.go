@@ -75,7 +75,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		s.m.Connections.Dec()
 		tc.Close()
 	}()
-	s.h2.ServeConn(tc.TLSConn(), &http2.ServeConnOpts{Context: ctx, Handler: c, BaseConfig: s.base})
+	// Requests outlive ctx: Shutdown drains them, then closes connections.
+	s.h2.ServeConn(tc.TLSConn(), &http2.ServeConnOpts{Context: context.WithoutCancel(ctx), Handler: c, BaseConfig: s.base})
 }
 
 // close closes the connection at once.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/xftp"
 	"github.com/simplexgo/services/xftp/internal/store"
+	"github.com/simplexgo/services/xftp/internal/xftptest"
 )
 
 // TestConcurrentPut: many FPUTs of one chunk at once. Every one answers OK
@@ -161,5 +163,48 @@ func TestBlocked(t *testing.T) {
 	}
 	if err := ts.srv.DeleteByRecipient(context.Background(), f.rids[0]); err != store.ErrNotFound {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// TestShutdownDrains: Shutdown lets an upload in progress finish (the
+// client gets OK), then returns.
+func TestShutdownDrains(t *testing.T) {
+	ts := startServer(t, "", nil, nil, nil)
+	c := ts.client()
+	f := newFile(t, c, int(xftp.ChunkSize1), 1)
+	pr, pw := io.Pipe()
+	type result struct {
+		r   xftptest.Reply
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		r, err := c.Do(ctx(t), f.snd, f.sid, xftp.FPUT{}, pr)
+		res <- result{r, err}
+	}()
+	if _, err := pw.Write(f.data[:1000]); err != nil { // the server is reading the body
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- ts.srv.Shutdown(sctx)
+	}()
+	if _, err := pw.Write(f.data[1000:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	r := <-res
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	expect(t, r.r, xftp.OK{})
+	r.r.Body.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if !ts.srv.Draining() {
+		t.Fatal("not draining")
 	}
 }
