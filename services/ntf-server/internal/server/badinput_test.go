@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/ntf"
+	"github.com/simplexgo/services/ntf-server/internal/apnsfake"
 	"github.com/simplexgo/services/ntf-server/internal/ntftest"
 )
 
@@ -91,5 +93,35 @@ func TestBadInput(t *testing.T) {
 	// the connection still works
 	if tokenStatus(t, c, d).Code != ntf.TokenActive {
 		t.Fatal("status")
+	}
+}
+
+// TestLegacyVersion: without ALPN the server offers v1 only (session id in
+// every transmission, no batching, INVALID without a reason) [NT]; the
+// lifecycle works there too.
+func TestLegacyVersion(t *testing.T) {
+	e := newEnv(t)
+	c, err := ntftest.Dial(context.Background(), e.addr, e.keyHash, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.S.Version != 1 || c.S.Batching {
+		t.Fatalf("v%d batching=%v", c.S.Version, c.S.Batching)
+	}
+	d := must[*ntftest.Device](t)(ntftest.NewDevice(ntf.ProviderAPNSTest, devToken))
+	e.fake.ScriptOnce(devToken, apnsfake.Response{Status: 410, Reason: "Unregistered"})
+	must[ntf.Response](t)(d.Register(c))
+	eventually(t, "INVALID", func() bool { return tokenStatus(t, c, d).Code == ntf.TokenInvalid })
+	r := must[ntf.Response](t)(d.Cmd(c, ntf.TCHK{}))
+	b, _ := ntf.EncodeResponse(1, r)
+	if string(b) != "TKN INVALID" {
+		t.Fatalf("v1 status %q", b)
+	}
+	// two transmissions are answered in two blocks
+	ping := must[[]byte](t)(ntf.EncodeCommand(1, ntf.PING{}))
+	rs, err := c.SendRaw(ntftest.Transmission{Command: ping}, ntftest.Transmission{Command: ping})
+	if err != nil || len(rs) != 2 || rs[1].Resp.Tag() != "PONG" {
+		t.Fatalf("v1 pings: %v %v", rs, err)
 	}
 }
