@@ -172,6 +172,9 @@ func TestShutdownDrains(t *testing.T) {
 	ts := startServer(t, "", nil, nil, nil)
 	c := ts.client()
 	f := newFile(t, c, int(xftp.ChunkSize1), 1)
+	receiving := make(chan struct{})
+	hook := func() { close(receiving) }
+	ts.srv.testHookReceiving.Store(&hook)
 	pr, pw := io.Pipe()
 	type result struct {
 		r   xftptest.Reply
@@ -182,9 +185,10 @@ func TestShutdownDrains(t *testing.T) {
 		r, err := c.Do(ctx(t), f.snd, f.sid, xftp.FPUT{}, pr)
 		res <- result{r, err}
 	}()
-	if _, err := pw.Write(f.data[:1000]); err != nil { // the server is reading the body
+	if _, err := pw.Write(f.data[:1000]); err != nil {
 		t.Fatal(err)
 	}
+	<-receiving // the server is reading the chunk
 	done := make(chan error, 1)
 	go func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

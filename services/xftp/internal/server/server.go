@@ -97,6 +97,9 @@ type Server struct {
 	used    int64 // guarded by usedMu: committed + reserved chunk bytes
 	putMu   idLocks
 	closing atomic.Bool
+	// testHookReceiving, when set (tests only), runs when an FPUT starts
+	// reading its chunk.
+	testHookReceiving atomic.Pointer[func()]
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // guarded by mu

@@ -36,6 +36,9 @@ func (s *Server) receiveFile(ctx context.Context, f store.File, body io.ReadClos
 	if !s.reserve(size) {
 		return errReply(xftp.ErrQUOTA)
 	}
+	if h := s.testHookReceiving.Load(); h != nil {
+		(*h)()
+	}
 	var timedOut atomic.Bool
 	t := time.AfterFunc(s.opts.ChunkTimeout, func() {
 		timedOut.Store(true)
