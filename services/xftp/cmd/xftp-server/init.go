@@ -61,6 +61,14 @@ func cmdInit(args []string) error {
 	default:
 		return usageError{fmt.Errorf("unknown --sign-algorithm %q", *caAlg)}
 	}
+	if *force {
+		// Key files are written exclusively: remove the old identity first.
+		for _, p := range []string{c.CACertPath(), c.CAKeyPath(), c.ServerCertPath(), c.ServerKeyPath(), c.FingerprintPath()} {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+	}
 	for _, d := range []string{c.ConfigDir, c.DataDir, c.FilesPath} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err

@@ -2,12 +2,18 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/xftp"
+	"github.com/simplexgo/services/xftp/internal/xftptest"
 )
 
 // TestFlow: FNEW, FPUT, FGET by every recipient, FACK, FADD, FDEL, PING
@@ -86,3 +92,52 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsHaveNoIDs: at debug level, a session with every command and
+// several errors logs neither file ids nor the client address.
+func TestLogsHaveNoIDs(t *testing.T) {
+	var buf safeBuffer
+	ts := startServer(t, "", nil, nil, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	c := ts.client()
+	f := newFile(t, c, int(xftp.ChunkSize0), 1)
+	do(t, c, f.snd, f.sid, xftp.FPUT{}, bytes.NewReader(f.data[:10]))
+	upload(t, c, f)
+	c.Download(ctx(t), f.rcv[0], f.rids[0])
+	do(t, c, f.rcv[0], f.rids[0], xftp.FACK{}, nil)
+	do(t, c, f.snd, f.sid, xftp.FDEL{}, nil)
+	for _, garbage := range []string{"GET / HTTP/1.1\r\n\r\n", ""} { // TLS failures are logged at debug
+		nc, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.Write([]byte(garbage))
+		nc.Close()
+	}
+	ts.dial(xftptest.Options{}).Close()
+	ts.stop()
+	logs := buf.String()
+	for _, id := range append([][]byte{f.sid}, f.rids...) {
+		for _, enc := range []string{base64.URLEncoding.EncodeToString(id), base64.StdEncoding.EncodeToString(id), fmt.Sprintf("%x", id)} {
+			if strings.Contains(logs, enc) {
+				t.Fatalf("log contains an id: %s", logs)
+			}
+		}
+	}
+	if strings.Contains(logs, "127.0.0.1") {
+		t.Fatalf("log contains an address: %s", logs)
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *safeBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
