@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http/httptest"
@@ -141,3 +142,33 @@ func (s *safeBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *safeBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestChunkSizes: every allowed chunk size uploads and downloads intact,
+// and the FGET body is the chunk plus the 16-byte tag, no padding
+// (CONFORMANCE-NOTES §5.2).
+func TestChunkSizes(t *testing.T) {
+	ts := startServer(t, "", nil, nil, nil)
+	c := ts.client()
+	for _, size := range xftp.ServerChunkSizes {
+		f := newFile(t, c, int(size), 1)
+		upload(t, c, f)
+		dh := key(t, crypto.X25519)
+		r, err := c.Do(ctx(t), f.rcv[0], f.rids[0], xftp.FGET{RcvDHKey: dh.Public()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil || len(enc) != int(size)+16 {
+			t.Fatalf("size %d: body of %d bytes: %v", size, len(enc), err)
+		}
+		data, err := xftptest.Decrypt(bytes.NewReader(enc), dh, r.Resp.(xftp.FILE))
+		if err != nil || !bytes.Equal(data, f.data) {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		enc[len(enc)-1] ^= 1
+		if _, err := xftptest.Decrypt(bytes.NewReader(enc), dh, r.Resp.(xftp.FILE)); err == nil {
+			t.Fatalf("size %d: tampered tag accepted", size)
+		}
+	}
+}
