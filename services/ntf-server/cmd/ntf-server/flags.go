@@ -21,6 +21,7 @@ type commonFlags struct {
 	metrics   string
 	logLevel  string
 	fakeAPNs  string
+	natsURL   string
 }
 
 func newFlags(name string) *commonFlags {
@@ -32,6 +33,7 @@ func newFlags(name string) *commonFlags {
 	f.fs.StringVar(&f.grpcAddr, "grpc", "", "gRPC health/admin address (default 127.0.0.1:5228; \"off\" disables)")
 	f.fs.StringVar(&f.metrics, "metrics", "", "Prometheus /metrics address (default 127.0.0.1:5229; \"off\" disables)")
 	f.fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
+	f.fs.StringVar(&f.natsURL, "nats", "", "NATS URL of smp-relay notifier events (optional fast path; \"off\" disables)")
 	f.fs.StringVar(&f.fakeAPNs, "fake-apns", "", "on: send every push to a built-in fake APNs (local runs)")
 	return f
 }
@@ -78,6 +80,8 @@ func (f *commonFlags) load() (config.Config, []string, error) {
 			c.GRPCAddr = offIsEmpty(f.grpcAddr)
 		case "metrics":
 			c.MetricsAddr = offIsEmpty(f.metrics)
+		case "nats":
+			c.NATSURL = offIsEmpty(f.natsURL)
 		case "log-level":
 			c.LogLevel = f.logLevel
 		case "fake-apns":

@@ -195,6 +195,11 @@ retries = %d
 # seconds between scheduling runs of periodic (TCRN) pushes
 periodic_interval = %d
 
+[NATS]
+# NATS URL where smp-relays of the same operator publish notifier events
+# (optional fast path next to NSUB).
+# url = nats://127.0.0.1:4222
+
 [ADMIN]
 grpc = %s
 metrics = %s

@@ -27,6 +27,7 @@ import (
 	"github.com/simplexgo/services/ntf-server/internal/apnsfake"
 	"github.com/simplexgo/services/ntf-server/internal/config"
 	"github.com/simplexgo/services/ntf-server/internal/metrics"
+	"github.com/simplexgo/services/ntf-server/internal/natsfeed"
 	"github.com/simplexgo/services/ntf-server/internal/push"
 	"github.com/simplexgo/services/ntf-server/internal/rpc"
 	"github.com/simplexgo/services/ntf-server/internal/server"
@@ -94,6 +95,15 @@ func cmdStart(args []string) error {
 		return fmt.Errorf("resubscribe: %w", err)
 	}
 	log.Info("Resubscribing", "subscriptions", n)
+	if c.NATSURL != "" {
+		feed, err := natsfeed.Start(natsfeed.Options{URL: c.NATSURL, Resolve: sub.ServerByKeyHash, OnNMSG: srv.HandleNMSG,
+			Metrics: m, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer feed.Close()
+		log.Info("NATSConnected", "url", c.Redacted().NATSURL)
+	}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, len(c.Ports)+2)

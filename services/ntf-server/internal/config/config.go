@@ -61,6 +61,9 @@ type Config struct {
 	PushRetries      int           // retries after 429/5xx/connection errors
 	PeriodicInterval time.Duration // how often periodic (TCRN) pushes are scheduled
 
+	// [NATS] (ours): smp-relay's notifier events, an optional fast path
+	NATSURL string
+
 	// [ADMIN] (ours)
 	GRPCAddr    string
 	MetricsAddr string
@@ -115,6 +118,7 @@ func (c *Config) LoadFile(path string) (unused []string, err error) {
 	r.Int("PUSH", "workers", &c.PushWorkers)
 	r.Int("PUSH", "retries", &c.PushRetries)
 	r.Duration("PUSH", "periodic_interval", time.Second, &c.PeriodicInterval)
+	r.String("NATS", "url", &c.NATSURL)
 	r.String("ADMIN", "grpc", &c.GRPCAddr)
 	r.String("ADMIN", "metrics", &c.MetricsAddr)
 	r.String("ADMIN", "log_level", &c.LogLevel)
@@ -147,6 +151,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("NTF_SERVER_APNS_TEAM_ID", &c.APNSTeamID)
 	str("NTF_SERVER_APNS_TOPIC", &c.APNSTopic)
 	str("NTF_SERVER_DATA_DIR", &c.DataDir)
+	str("NTF_SERVER_NATS_URL", &c.NATSURL)
 	str("NTF_SERVER_GRPC_ADDR", &c.GRPCAddr)
 	str("NTF_SERVER_METRICS_ADDR", &c.MetricsAddr)
 	str("NTF_SERVER_LOG_LEVEL", &c.LogLevel)
@@ -218,9 +223,15 @@ func (c *Config) ValidateAPNs() error {
 	return errors.Join(errs...)
 }
 
-// Redacted returns a copy safe to log (the key file path is not secret, the
-// key is never loaded into the config).
-func (c Config) Redacted() Config { return c }
+// Redacted returns a copy safe to log: credentials in the NATS URL are
+// replaced (the APNs key itself is never in the config, only its path).
+func (c Config) Redacted() Config {
+	if u, err := url.Parse(c.NATSURL); err == nil && u.User != nil {
+		u.User = url.User("[redacted]")
+		c.NATSURL = u.String()
+	}
+	return c
+}
 
 // Paths of the files in the config and data directories.
 func (c *Config) CACertPath() string      { return filepath.Join(c.ConfigDir, "ca.crt") }

@@ -77,12 +77,13 @@ type relay struct {
 	addr address.ServerAddress
 	cmd  *exec.Cmd
 	log  bytes.Buffer
+	args []string // extra start flags
 }
 
 // startRelay initialises and starts an smp-relay on a free port.
-func startRelay(t *testing.T) *relay {
+func startRelay(t *testing.T, startArgs ...string) *relay {
 	t.Helper()
-	r := &relay{t: t, bin: buildRelay(t), data: t.TempDir(), port: freePort(t)}
+	r := &relay{t: t, bin: buildRelay(t), data: t.TempDir(), port: freePort(t), args: startArgs}
 	out, err := exec.Command(r.bin, "init", "--data", r.data, "--host", "127.0.0.1", "--port", strconv.Itoa(r.port), "--password", "none").CombinedOutput()
 	if err != nil {
 		t.Fatalf("smp-relay init: %v\n%s", err, out)
@@ -101,7 +102,7 @@ func startRelay(t *testing.T) *relay {
 
 func (r *relay) start() {
 	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "start", "--data", r.data, "--grpc", "off", "--metrics", "off")
+	r.cmd = exec.Command(r.bin, append([]string{"start", "--data", r.data, "--grpc", "off", "--metrics", "off"}, r.args...)...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.log, &r.log
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/simplexgo/protocol/address"
@@ -94,7 +95,14 @@ func (s *Server) sendVerification(tk store.Token) {
 // HandleNMSG is called by the subscriber for each NMSG: it records the
 // notification and pushes the token's last notifications [NS ntfSubscriber
 // receiveSMP, NST addTokenLastNtf]. The timestamp is when NMSG arrived.
+//
+// The same notification may arrive twice, over NSUB and over NATS: the
+// second copy (same notifier id and nonce) is dropped.
 func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
+	if s.seen.dup(string(notifierID) + string(nonce[:])) {
+		s.m.NtfsReceived.WithLabelValues("duplicate").Inc()
+		return
+	}
 	m := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID},
 		Timestamp: s.opts.Now().Unix(), Nonce: nonce, EncMeta: encMeta}
 	tk, list, err := s.st.AddLastNtf(m)
@@ -187,4 +195,32 @@ func (s *Server) RunPeriodic(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// recent remembers the last keys it saw, in a ring.
+type recent struct {
+	mu   sync.Mutex
+	set  map[string]struct{}
+	ring []string
+	next int
+}
+
+func newRecent(n int) *recent {
+	return &recent{set: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// dup reports whether k was seen recently, and remembers it.
+func (r *recent) dup(k string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[k]; ok {
+		return true
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.ring[r.next] = k
+	r.next = (r.next + 1) % len(r.ring)
+	r.set[k] = struct{}{}
+	return false
 }

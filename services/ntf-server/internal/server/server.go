@@ -91,6 +91,7 @@ type Server struct {
 
 	cronMu       sync.Mutex
 	cronInFlight map[string]bool
+	seen         *recent // notifications already handled (NSUB and NATS)
 
 	mu      sync.Mutex
 	conns   map[*transport.Session]struct{}
@@ -134,6 +135,7 @@ func New(o Options) (*Server, error) {
 		opts: o, log: o.Logger, m: o.Metrics, st: o.Store, sub: o.Subscriber,
 		tlsConf:      transport.ServerTLSConfig([]tls.Certificate{o.Identity.Certificate}, serverALPN),
 		cronInFlight: map[string]bool{},
+		seen:         newRecent(8192),
 		conns:        map[*transport.Session]struct{}{},
 	}, nil
 }

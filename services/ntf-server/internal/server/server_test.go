@@ -434,3 +434,27 @@ func TestStoreSurvivesRestart(t *testing.T) {
 	}
 	var _ store.Store = srv2.Store()
 }
+
+// TestDuplicateNMSG: the same notification arriving twice (NSUB and NATS)
+// is pushed once.
+func TestDuplicateNMSG(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial()
+	d := must[*ntftest.Device](t)(ntftest.NewDevice(ntf.ProviderAPNSTest, devToken))
+	n := e.activate(c, d, 0)
+	srv, nid := testSMP(t), []byte("notifier-3333333333333333")
+	nkey := must[crypto.PrivateKey](t)(crypto.GenerateKey(crypto.Ed25519, rand.Reader))
+	must[ntf.Response](t)(d.Subscribe(c, srv, nid, nkey))
+	e.srv.HandleNMSG(srv, nid, [24]byte{9}, make([]byte, 144))
+	e.srv.HandleNMSG(srv, nid, [24]byte{9}, make([]byte, 144))
+	e.srv.HandleNMSG(srv, nid, [24]byte{10}, make([]byte, 144))
+	e.waitPushes(n + 2)
+	time.Sleep(50 * time.Millisecond)
+	if got := len(e.fake.Pushes()); got != n+2 {
+		t.Fatalf("%d message pushes, want 2", got-n)
+	}
+	r := newRecent(2)
+	if r.dup("a") || r.dup("b") || !r.dup("a") || r.dup("c") || r.dup("a") {
+		t.Fatal("recent set")
+	}
+}

@@ -14,6 +14,7 @@
 package subscriber
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -141,6 +142,19 @@ func (s *Subscriber) Unsubscribe(subs ...store.Subscription) {
 			srv.remove(sub.NotifierID)
 		}
 	}
+}
+
+// ServerByKeyHash returns the address of a subscribed SMP server with this
+// identity (for the NATS fast path, whose events name servers by key hash).
+func (s *Subscriber) ServerByKeyHash(keyHash []byte) (address.ServerAddress, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, srv := range s.servers {
+		if bytes.Equal(srv.addr.KeyHash, keyHash) {
+			return srv.addr, true
+		}
+	}
+	return address.ServerAddress{}, false
 }
 
 // Connected reports whether the server of addr has a live connection (tests).
