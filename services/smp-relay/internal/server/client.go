@@ -48,10 +48,12 @@ type client struct {
 	dead     chan struct{} // closed when the writer has stopped
 }
 
-// maxEvents bounds the events queued for one connection. Deliveries are at
-// most one per subscription, so this mostly bounds NMSG bursts; a client
-// that lets it fill is dropped as a slow consumer.
-const maxEventsPerSub = 2
+// The events queued for one connection are bounded; a client that lets
+// the queue fill is dropped as a slow consumer.
+const (
+	maxNtfEventsPerSub = 8
+	minEventQueue      = 1024
+)
 
 func (s *Server) newClient(w wire) *client {
 	return &client{
@@ -147,7 +149,9 @@ func (c *client) pushLocked(o out) {
 	if c.closed {
 		return
 	}
-	limit := maxEventsPerSub*(len(c.subs)+len(c.ntfSubs)) + 64
+	// MSG events are at most one per subscription; NMSG can come in bursts
+	// for one notifier, so notifier subscriptions get more room.
+	limit := len(c.subs) + maxNtfEventsPerSub*len(c.ntfSubs) + minEventQueue
 	if len(c.events) >= limit {
 		c.srv.m.ClientsDropped.WithLabelValues("slow").Inc()
 		c.closed = true
