@@ -102,20 +102,22 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
-// TestWriteFuzzCorpus regenerates testdata/fuzz/FuzzParseRequest when
+// TestWriteFuzzCorpus regenerates testdata/fuzz/{FuzzParseRequest,FuzzServeHTTP} when
 // XFTP_WRITE_CORPUS=1.
 func TestWriteFuzzCorpus(t *testing.T) {
 	if os.Getenv("XFTP_WRITE_CORPUS") != "1" {
 		t.Skip("set XFTP_WRITE_CORPUS=1 to regenerate the seed corpus")
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzParseRequest")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range fuzzSeeds() {
-		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(content), 0o644); err != nil {
+	for name, seeds := range map[string][][]byte{"FuzzParseRequest": fuzzSeeds(), "FuzzServeHTTP": handlerSeeds()} {
+		dir := filepath.Join("testdata", "fuzz", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
+		}
+		for i, s := range seeds {
+			content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
