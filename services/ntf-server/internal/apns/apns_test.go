@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sideshow/apns2/token"
+
 	"github.com/simplexgo/protocol/ntf"
 	"github.com/simplexgo/services/ntf-server/internal/apnsfake"
 	"github.com/simplexgo/services/ntf-server/internal/push"
@@ -187,5 +189,48 @@ func TestConnectionErrorHidesToken(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), dev) {
 		t.Fatalf("error text has the device token: %v", err)
+	}
+}
+
+// TestJWTRefresh: the provider token is renewed before Apple's one-hour
+// limit (apns2 renews after token.TokenTimeout, 50 minutes); the fake
+// refuses a token older than an hour with ExpiredProviderToken.
+func TestJWTRefresh(t *testing.T) {
+	c, f := setup(t)
+	n := push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages,
+		Payload: ntf.CheckMessagesPayload()}
+	if err := c.Push(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if f.Pushes()[0].IssuedAt != c.tok.IssuedAt {
+		t.Fatal("the fake did not see the token's iat")
+	}
+	// pretend the token was issued 51 minutes ago: it is renewed before use
+	c.tok.IssuedAt -= 51 * 60
+	stale := c.tok.IssuedAt
+	if err := c.Push(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if c.tok.IssuedAt == stale || f.Pushes()[1].IssuedAt != c.tok.IssuedAt {
+		t.Fatalf("token not renewed: iat %d, pushed with %d", c.tok.IssuedAt, f.Pushes()[1].IssuedAt)
+	}
+	if token.TokenTimeout >= 3600 {
+		t.Fatalf("apns2 renews after %d s, past Apple's hour", token.TokenTimeout)
+	}
+	// a token an hour old is refused by the fake (as by Apple)
+	key, _ := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
+	f2, err := apnsfake.Start("127.0.0.1:0", apnsfake.Config{Key: &key.PublicKey, KeyID: keyID, TeamID: teamID, Topic: topic,
+		Now: func() time.Time { return time.Now().Add(61 * time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	c2, _ := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: f2.CertPool(),
+		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: f2.URL()}})
+	if err := c2.Push(context.Background(), n); !errors.Is(err, push.ErrPermanent) {
+		t.Fatalf("expired provider token: %v", err)
+	}
+	if rej := f2.Rejected(); len(rej) != 1 || rej[0].Reason != "ExpiredProviderToken" {
+		t.Fatalf("rejected %+v", rej)
 	}
 }

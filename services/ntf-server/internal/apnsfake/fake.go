@@ -54,7 +54,8 @@ type Push struct {
 	Priority    string // "" when absent
 	Expiration  string // "" when absent
 	Body        []byte
-	Status      int // what the fake answered
+	IssuedAt    int64 // the JWT's iat
+	Status      int   // what the fake answered
 	Reason      string
 }
 
@@ -238,7 +239,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "BadDeviceToken")
 		return
 	}
-	if reason := s.checkJWT(r.Header.Get("authorization")); reason != "" {
+	iat, reason := s.checkJWT(r.Header.Get("authorization"))
+	p.IssuedAt = iat
+	if reason != "" {
 		fail(http.StatusForbidden, reason)
 		return
 	}
@@ -293,15 +296,16 @@ func reply(w http.ResponseWriter, status int, reason string) {
 	fmt.Fprintf(w, `{"reason":%q}`, reason)
 }
 
-// checkJWT returns "" or the APNs reason for a bad provider token.
-func (s *Server) checkJWT(h string) string {
+// checkJWT returns the token's iat and "" or the APNs reason for a bad
+// provider token.
+func (s *Server) checkJWT(h string) (int64, string) {
 	jwt, ok := strings.CutPrefix(h, "bearer ")
 	if !ok {
-		return "MissingProviderToken"
+		return 0, "MissingProviderToken"
 	}
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
-		return "InvalidProviderToken"
+		return 0, "InvalidProviderToken"
 	}
 	dec := func(s string) []byte {
 		b, err := base64.RawURLEncoding.DecodeString(s)
@@ -316,25 +320,26 @@ func (s *Server) checkJWT(h string) string {
 		Iat int64
 	}
 	if json.Unmarshal(dec(parts[0]), &hdr) != nil || json.Unmarshal(dec(parts[1]), &claims) != nil {
-		return "InvalidProviderToken"
+		return 0, "InvalidProviderToken"
 	}
 	sig := dec(parts[2])
 	if hdr.Alg != "ES256" || hdr.Kid != s.cfg.KeyID || claims.Iss != s.cfg.TeamID || len(sig) != 64 || s.cfg.Key == nil {
-		return "InvalidProviderToken"
+		return claims.Iat, "InvalidProviderToken"
 	}
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	r, ss := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
 	if !ecdsa.Verify(s.cfg.Key, digest[:], r, ss) {
-		return "InvalidProviderToken"
+		return claims.Iat, "InvalidProviderToken"
 	}
 	now := s.cfg.Now().Unix()
 	if claims.Iat > now+60 {
-		return "InvalidProviderToken"
+		return claims.Iat, "InvalidProviderToken"
 	}
 	if now-claims.Iat > 3600 {
-		return "ExpiredProviderToken"
+		// Apple: provider tokens older than one hour are refused
+		return claims.Iat, "ExpiredProviderToken"
 	}
-	return ""
+	return claims.Iat, ""
 }
 
 func selfSigned() (tls.Certificate, []byte, error) {
