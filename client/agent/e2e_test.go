@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -236,4 +237,37 @@ func TestEndToEndReconnect(t *testing.T) {
 	next(t, bob, agent.EvUP)
 	exchange(t, alice, aConn, bob, bConn, 2, true)
 	exchange(t, bob, bConn, alice, aConn, 2, true)
+}
+
+// When Bob's queue is full the server answers QUOTA: Alice keeps the
+// messages, Bob's agent sends A_QCONT once he has read the queue, and
+// Alice's agent then sends the rest, in order [AG queueDrained, continueSending].
+func TestEndToEndQuota(t *testing.T) {
+	srv := relaytest.Start(t)
+	alice := newAgent(t, srv, nil)
+	bob := newAgent(t, srv, nil)
+	aConn, bConn := connect(t, alice, bob)
+	const n = 131 // the relay accepts 128 messages in a queue
+	pending := 0
+	for i := range n {
+		_, err := alice.SendMessage(ctx(t), aConn, []byte(fmt.Sprintf("m%d", i)))
+		switch {
+		case errors.Is(err, agent.ErrPending):
+			pending++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if pending == 0 {
+		t.Fatal("no message was held back by the quota")
+	}
+	for i := range n {
+		m := next(t, bob, agent.EvMSG)
+		if want := fmt.Sprintf("m%d", i); string(m.Body) != want || m.Integrity != nil {
+			t.Fatalf("got %q (%v), want %q", m.Body, m.Integrity, want)
+		}
+		if err := bob.AckMessage(ctx(t), bConn, m.MsgID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -21,6 +21,30 @@ var (
 	ErrMsgBadHash   = errors.New("agent: bad previous message hash")
 )
 
+// errQuotaMarker tells processAndAck that the message was the quota marker.
+var errQuotaMarker = errors.New("agent: quota marker")
+
+// queueDrained tells the sender that our queue, which was full, is empty
+// again [AG queueDrained]. The reference sends A_QCONT before the ACK of
+// the marker and relies on the sender's retries; here the ACK comes first,
+// so that the sender's immediate retry is accepted.
+func (a *Agent) queueDrained(c *Conn) error {
+	if c.Snd == nil || c.Status != ConnActive {
+		return nil
+	}
+	srv, err := address.ParseServerAddress(c.Rcv.Server)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	srv.BasicAuth = ""
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if _, err := a.sendAMessage(ctx, c, AMessage{Type: AQCont, Server: srv, SndID: c.Rcv.SndID}); err != nil && !errors.Is(err, ErrPending) {
+		return err
+	}
+	return nil
+}
+
 // opTimeout bounds the server commands the agent sends on its own
 // (acknowledgements, HELLO) while processing received messages.
 const opTimeout = 30 * time.Second
@@ -44,6 +68,10 @@ func (a *Agent) receive(server string, rcvID []byte, m smp.MSG) {
 func (a *Agent) processAndAck(c *Conn, m smp.MSG) {
 	for {
 		ackNow, err := a.process(c, m)
+		quota := errors.Is(err, errQuotaMarker)
+		if quota {
+			err = nil
+		}
 		if err != nil {
 			a.emit(Event{ConnID: c.ID, Type: EvERR, Err: err})
 			ackNow = true
@@ -58,6 +86,13 @@ func (a *Agent) processAndAck(c *Conn, m smp.MSG) {
 		if err != nil {
 			a.emit(Event{ConnID: c.ID, Type: EvERR, Err: err})
 			return
+		}
+		if quota {
+			// only now, with the marker acknowledged, will the server
+			// accept the sender's messages again
+			if err := a.queueDrained(c); err != nil {
+				a.emit(Event{ConnID: c.ID, Type: EvERR, Err: err})
+			}
 		}
 		if next == nil {
 			return
@@ -97,9 +132,7 @@ func (a *Agent) process(c *Conn, m smp.MSG) (ackNow bool, err error) {
 		return true, fmt.Errorf("agent: %w", err)
 	}
 	if rb.Quota {
-		// The reference tells the sender to continue with A_QCONT once the
-		// queue is drained; simplification: only acknowledged here.
-		return true, nil
+		return true, errQuotaMarker
 	}
 	env, err := ParseClientMsgEnvelope(rb.Body)
 	if err != nil {
@@ -293,8 +326,17 @@ func (a *Agent) agentMessage(c *Conn, enc, srvMsgID []byte) (ackNow bool, err er
 				a.emit(Event{ConnID: c.ID, Type: EvRCVD, MsgID: s.InternalID, ReceiptOK: bytes.Equal(s.Hash, r.MsgHash)})
 			}
 		}
+	case AQCont:
+		// the peer drained its queue: send what waits [AG continueSending]
+		if c.Snd != nil && bytes.Equal(am.Msg.SndID, c.Snd.SndID) {
+			ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+			defer cancel()
+			if err := a.flush(ctx, c); err != nil && !errors.Is(err, ErrPending) {
+				return true, err
+			}
+		}
 	}
-	// A_QCONT, EREADY and queue rotation messages are not acted upon.
+	// EREADY and queue rotation messages are not acted upon.
 	return true, nil
 }
 

@@ -9,16 +9,21 @@ import (
 	"github.com/simplexgo/protocol/smp"
 )
 
-// sendAMessage sends one agent message over the connection's send queue
-// and returns its internal id [AG enqueueMessage, encodeAgentMsgStr,
-// AC sendAgentMessage]:
+// ErrPending wraps the error of a SEND that failed temporarily: the
+// message is kept and sent again, in order, by the next send on the
+// connection, by RetryPending, after a reconnection or when the peer says
+// its queue has room again (A_QCONT).
+var ErrPending = errors.New("agent: message queued for retry")
+
+// sendAMessage encrypts one agent message, queues it and sends the
+// connection's queued messages; it returns the message's internal id
+// [AG enqueueMessage, encodeAgentMsgStr, AC sendAgentMessage]:
 //
 //	SEND( ClientMsgEnvelope( "_" AgentEnvelope("M", ratchet(AgentMessage("M" id prevHash msg))) ) )
 //
-// Simplification: the reference stores the message and delivers it from a
-// per-queue worker with retries; here the SEND happens now and an error is
-// returned to the caller (the ratchet and the ids have advanced, so the
-// peer will see a gap).
+// Simplification: the reference delivers from a per-queue worker that
+// retries with backoff until the message expires; here retries happen on
+// the events listed at ErrPending only.
 func (a *Agent) sendAMessage(ctx context.Context, c *Conn, msg AMessage) (int64, error) {
 	if c.Snd == nil || c.Ratchet == nil {
 		return 0, fmt.Errorf("%w: no send queue", ErrState)
@@ -49,15 +54,57 @@ func (a *Agent) sendAMessage(ctx context.Context, c *Conn, msg AMessage) (int64,
 	id := c.LastInternalID
 	c.rememberSent(sndID, id, hash)
 	// receipts are sent without notification flag [AG ackMessage']
-	flags := smp.MsgFlags{Notification: msg.Type != ARcvd}
-	if _, err := a.send(ctx, c.Snd.Server, c.Snd.SndID, &c.Snd.SndKey, smp.SEND{Flags: flags, Body: wire}); err != nil {
+	c.Pending = append(c.Pending, pendingMsg{InternalID: id, Type: msg.Type, Notify: msg.Type != ARcvd, Wire: wire})
+	// saved before sending: a crash after the SEND repeats it, which the
+	// peer's ratchet rejects as a duplicate, rather than losing the state
+	if err := a.save(c); err != nil {
 		return id, err
 	}
-	return id, nil
+	return id, a.flush(ctx, c)
 }
 
-// SendMessage sends a user message (A_MSG) and returns its internal id;
-// a SENT event follows when the server accepted it [AG sendMessage'].
+// flush sends the queued messages of c in order and saves c. A message
+// the server rejects with AUTH (the queue is gone) is dropped with an ERR
+// event; any other error stops the flush with ErrPending.
+func (a *Agent) flush(ctx context.Context, c *Conn) error {
+	for len(c.Pending) > 0 {
+		p := c.Pending[0]
+		_, err := a.send(ctx, c.Snd.Server, c.Snd.SndID, &c.Snd.SndKey, smp.SEND{Flags: smp.MsgFlags{Notification: p.Notify}, Body: p.Wire})
+		if err != nil && !errors.Is(err, smp.ErrAuth) {
+			return fmt.Errorf("%w: %w", ErrPending, err)
+		}
+		c.Pending = c.Pending[1:]
+		switch {
+		case err != nil:
+			a.emit(Event{ConnID: c.ID, Type: EvERR, MsgID: p.InternalID, Err: err})
+		case p.Type == AMsg:
+			a.emit(Event{ConnID: c.ID, Type: EvSENT, MsgID: p.InternalID})
+		}
+		if err := a.save(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RetryPending sends the queued messages of all connections.
+func (a *Agent) RetryPending(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	for _, c := range a.conns {
+		if len(c.Pending) > 0 && c.Snd != nil {
+			if err := a.flush(ctx, c); err != nil {
+				errs = append(errs, fmt.Errorf("connection %s: %w", c.ID, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SendMessage sends a user message (A_MSG) and returns its internal id; a
+// SENT event follows when the server accepted it [AG sendMessage']. An
+// error wrapping ErrPending means the message is kept for a retry.
 func (a *Agent) SendMessage(ctx context.Context, connID string, body []byte) (int64, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -68,15 +115,7 @@ func (a *Agent) SendMessage(ctx context.Context, connID string, body []byte) (in
 	if c.Status != ConnActive {
 		return 0, fmt.Errorf("%w: %s", ErrState, c.Status)
 	}
-	id, err := a.sendAMessage(ctx, c, AMessage{Type: AMsg, Body: body})
-	if serr := a.save(c); err == nil {
-		err = serr
-	}
-	if err != nil {
-		return id, err
-	}
-	a.emit(Event{ConnID: c.ID, Type: EvSENT, MsgID: id})
-	return id, nil
+	return a.sendAMessage(ctx, c, AMessage{Type: AMsg, Body: body})
 }
 
 // AckMessage acknowledges a received message to the server, which then
@@ -95,7 +134,7 @@ func (a *Agent) AckMessage(ctx context.Context, connID string, msgID int64, rece
 	}
 	if receipt {
 		rc := Receipt{AgentMsgID: r.SndMsgID, MsgHash: r.Hash}
-		if _, err := a.sendAMessage(ctx, c, AMessage{Type: ARcvd, Receipts: []Receipt{rc}}); err != nil {
+		if _, err := a.sendAMessage(ctx, c, AMessage{Type: ARcvd, Receipts: []Receipt{rc}}); err != nil && !errors.Is(err, ErrPending) {
 			return err
 		}
 	}

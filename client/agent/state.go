@@ -161,6 +161,17 @@ type Conn struct {
 	LastRcvHash    []byte
 	Sent           map[int64]sentMsg `json:",omitempty"` // by sndMsgId, recent
 	Received       map[int64]rcvMsg  `json:",omitempty"` // by internal id, until acknowledged
+
+	// Encrypted messages not yet accepted by the server, in order.
+	Pending []pendingMsg `json:",omitempty"`
+}
+
+// pendingMsg is an encrypted message waiting to be sent (again).
+type pendingMsg struct {
+	InternalID int64
+	Type       AMessageType
+	Notify     bool
+	Wire       []byte // the SEND body
 }
 
 // maxSentKept bounds the sent message hashes kept for receipts.
