@@ -39,6 +39,15 @@ import (
 const drainTimeout = 20 * time.Second
 
 func cmdStart(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, stop, args, nil)
+}
+
+// serve runs the server until ctx ends (stop, if set, is called once
+// shutdown begins, so that a second signal kills the process); ready, if
+// set, is called once every listener is up.
+func serve(ctx context.Context, stop func(), args []string, ready func()) error {
 	f := newFlags("start")
 	if err := f.fs.Parse(args); err != nil {
 		return usageError{err}
@@ -63,9 +72,6 @@ func cmdStart(args []string) error {
 		return err
 	}
 	defer st.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	m := metrics.New()
 	pusher, closePusher, err := newPusher(c, log)
@@ -160,6 +166,9 @@ func cmdStart(args []string) error {
 	log.Info("ServerStarted", "address", serverAddress(c, id.Fingerprint), "ports", strings.Join(c.Ports, ","),
 		"grpc", c.GRPCAddr, "metrics", c.MetricsAddr, "fake_apns", c.FakeAPNs, "version", version)
 
+	if ready != nil {
+		ready()
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -167,7 +176,9 @@ func cmdStart(args []string) error {
 	case runErr = <-errc:
 		log.Error("ServerFailed", "err", runErr)
 	}
-	stop()
+	if stop != nil {
+		stop()
+	}
 	if healthSrv != nil {
 		healthSrv.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	}
