@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -244,6 +246,36 @@ func TestTimeout(t *testing.T) {
 	expect(t, r, errResp(xftp.ErrTIMEOUT))
 	pw.Close() // the client's body writer still reads the pipe
 	r.Body.Close()
+	if ts.srv.UsedStorage() != 0 {
+		t.Fatalf("used %d", ts.srv.UsedStorage())
+	}
+}
+
+// TestCryptoError: FGET with a low-order recipient DH key (the agreed
+// secret is all zeros) answers CRYPTO.
+func TestCryptoError(t *testing.T) {
+	ts := startServer(t, "", nil, nil, nil)
+	c := ts.client()
+	f := newFile(t, c, int(xftp.ChunkSize0), 1)
+	upload(t, c, f)
+	zero := crypto.PublicKey{Alg: crypto.X25519, Raw: make([]byte, 32)}
+	expect(t, do(t, c, f.rcv[0], f.rids[0], xftp.FGET{RcvDHKey: zero}, nil), errResp(xftp.ErrCRYPTO))
+}
+
+// TestFileIOError: a chunk directory that cannot be written answers
+// FILE_IO and releases the reservation.
+func TestFileIOError(t *testing.T) {
+	ts := startServer(t, "", nil, nil, nil)
+	c := ts.client()
+	f := newFile(t, c, int(xftp.ChunkSize0), 1)
+	tmp := filepath.Join(ts.srv.chunks.dir, tmpDir)
+	if err := os.RemoveAll(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, nil, 0o600); err != nil { // a file where the directory was
+		t.Fatal(err)
+	}
+	expect(t, do(t, c, f.snd, f.sid, xftp.FPUT{}, bytes.NewReader(f.data)), errResp(xftp.ErrFILEIO))
 	if ts.srv.UsedStorage() != 0 {
 		t.Fatalf("used %d", ts.srv.UsedStorage())
 	}

@@ -19,7 +19,8 @@ import (
 //
 //   - a file already uploaded: read and discard exactly size bytes and
 //     answer OK (SIZE if the body is shorter or longer), so a client that
-//     retries after a lost response succeeds;
+//     retries after a lost response succeeds (the chunk timeout applies
+//     here too, unlike the reference);
 //   - reserve size bytes of the quota (QUOTA);
 //   - stream the body to a temporary file within the chunk timeout
 //     (TIMEOUT): exactly size bytes (SIZE), SHA-256 equal to the digest
@@ -30,8 +31,18 @@ import (
 //     meanwhile → AUTH).
 func (s *Server) receiveFile(ctx context.Context, f store.File, body io.ReadCloser) reply {
 	size := int64(f.Size)
+	// The chunk timeout bounds reading the body, also when it is drained.
+	var timedOut atomic.Bool
+	t := time.AfterFunc(s.opts.ChunkTimeout, func() {
+		timedOut.Store(true)
+		body.Close()
+	})
+	defer t.Stop()
 	if f.Path != "" {
-		return drain(body, size)
+		if rp := drain(body, size); !timedOut.Load() {
+			return rp
+		}
+		return errReply(xftp.ErrTIMEOUT)
 	}
 	if !s.reserve(size) {
 		return errReply(xftp.ErrQUOTA)
@@ -39,11 +50,6 @@ func (s *Server) receiveFile(ctx context.Context, f store.File, body io.ReadClos
 	if h := s.testHookReceiving.Load(); h != nil {
 		(*h)()
 	}
-	var timedOut atomic.Bool
-	t := time.AfterFunc(s.opts.ChunkTimeout, func() {
-		timedOut.Store(true)
-		body.Close()
-	})
 	tmp, err := s.chunks.receive(body, f.Size, f.Digest)
 	t.Stop()
 	if err != nil {
