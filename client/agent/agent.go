@@ -376,6 +376,9 @@ func (a *Agent) resubscribe(server string, ids []string) {
 					a.emit(Event{ConnID: id, Type: EvUP})
 				}
 			}
+			if err := a.RetryPending(ctx); err != nil {
+				a.log.Debug("retry after reconnect", "err", err)
+			}
 			cancel()
 			return
 		}

@@ -24,8 +24,9 @@
 // exchange HELLO [AG ICDuplexSecure, helloMsg].
 //
 // Simplifications against the reference, each marked in the code: messages
-// are sent synchronously (no persistent delivery queue, retries or
-// expiry), one SMP server is used for new queues, no queue rotation, ratchet
-// re-synchronisation, contact addresses, short links, notifications or
-// private routing, and no post-quantum KEM.
+// are sent at once and, when that fails, kept in order and retried only on
+// the next send, a reconnection, A_QCONT or RetryPending (no background
+// worker with backoff and expiry); one SMP server is used for new queues;
+// no queue rotation, ratchet re-synchronisation, contact addresses, short
+// links, notifications, private routing or post-quantum KEM.
 package agent

@@ -150,6 +150,10 @@ func (p *profile) send(ctx context.Context, ag *agent.Agent, alias, text string,
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	id, err := ag.SendMessage(ctx, c.ConnID, []byte(text))
+	if errors.Is(err, agent.ErrPending) {
+		fmt.Fprintf(out, "queued #%d to %s (%v); it is sent again by the next send or listen\n", id, alias, err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -161,10 +165,12 @@ func (p *profile) send(ctx context.Context, ag *agent.Agent, alias, text string,
 // confirmations are allowed at once, messages acknowledged with receipts.
 func (p *profile) listen(ctx context.Context, ag *agent.Agent, out io.Writer) error {
 	sctx, cancel := context.WithTimeout(ctx, opTimeout)
-	err := ag.SubscribeAll(sctx)
-	cancel()
-	if err != nil {
+	defer cancel()
+	if err := ag.SubscribeAll(sctx); err != nil {
 		return err
+	}
+	if err := ag.RetryPending(sctx); err != nil {
+		fmt.Fprintf(out, "still queued: %v\n", err)
 	}
 	fmt.Fprintln(out, "listening")
 	for {
