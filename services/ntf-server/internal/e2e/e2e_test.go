@@ -430,3 +430,31 @@ func TestManySubscriptionsOneConnection(t *testing.T) {
 		t.Fatalf("%v NSUB OK after restart, want %d", got, n)
 	}
 }
+
+// TestLastSubscriptionClosesConnection: deleting the only subscription of
+// a relay closes its SMP connection; a new one opens it again.
+func TestLastSubscriptionClosesConnection(t *testing.T) {
+	r := startRelay(t)
+	s := newStack(t)
+	c := s.dial()
+	d, _ := ntftest.NewDevice(ntf.ProviderAPNSTest, devToken)
+	if _, err := d.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	_, code, _ := d.Decrypt(s.waitPushes(1)[0].Body)
+	send(t, c, &d.VerifyKey, d.TokenID, ntf.TVFY{Code: code})
+	q := newQueue(t, r)
+	sub := send(t, c, &d.VerifyKey, nil, ntf.SNEW{TokenID: d.TokenID, SMPServer: r.addr, NotifierID: q.nid.NotifierID, NotifierKey: q.nKey}).(ntf.IDSUB)
+	eventually(t, "connected", func() bool { return s.sub.Connected(r.addr) })
+	eventually(t, "ACTIVE", func() bool {
+		return send(t, c, &d.VerifyKey, sub.SubID, ntf.SCHK{}).(ntf.SUB).Status.Code == ntf.SubActive
+	})
+	send(t, c, &d.VerifyKey, sub.SubID, ntf.SDEL{})
+	eventually(t, "closed", func() bool { return metrics.Value(s.m.SMPConnections) == 0 })
+	sub = send(t, c, &d.VerifyKey, nil, ntf.SNEW{TokenID: d.TokenID, SMPServer: r.addr, NotifierID: q.nid.NotifierID, NotifierKey: q.nKey}).(ntf.IDSUB)
+	eventually(t, "ACTIVE again", func() bool {
+		return send(t, c, &d.VerifyKey, sub.SubID, ntf.SCHK{}).(ntf.SUB).Status.Code == ntf.SubActive
+	})
+	msgID := q.sendNtf(t, "again")
+	checkPush(t, d, q, r.addr.String(), s.waitPushes(2)[1], msgID)
+}

@@ -197,6 +197,13 @@ func (c *server) remove(nid []byte) {
 	c.mu.Lock()
 	delete(c.subs, string(nid))
 	c.mu.Unlock()
+	c.wake() // the connection closes when nothing is left
+}
+
+func (c *server) empty() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.subs) == 0
 }
 
 func (c *server) wake() {
@@ -257,6 +264,10 @@ func (c *server) run() {
 		log.Info("SMPConnected", "server", hostOf(c.addr))
 		c.serve(ctx, cl)
 		m.SMPConnections.Dec()
+		if ctx.Err() == nil && c.detachIfEmpty() {
+			log.Info("SMPClosed", "server", hostOf(c.addr), "reason", "no subscriptions")
+			return
+		}
 		// every subscription of this session is now inactive, also when
 		// shutting down [NS CADisconnected]
 		if _, err := c.s.o.Store.SetSubStatus(c.addr, c.notifierIDs(), ntf.SubStatus{Code: ntf.SubInactive}); err != nil {
@@ -305,6 +316,9 @@ func (c *server) serve(ctx context.Context, cl *smpclient.Client) {
 		case <-cl.Done():
 			return
 		case <-c.kick:
+			if c.empty() {
+				return
+			}
 			c.mu.Lock()
 			batch := c.queue
 			c.queue = nil
