@@ -75,7 +75,9 @@ type Options struct {
 // reference pads to 3072 [APNS paddedNtfLength], which makes a message
 // push about 4.3 KB, over Apple's documented 4096-byte limit
 // (CONFORMANCE-NOTES §4.3); 2900 keeps every push within it (checked in
-// TestPayloadSize). The app unpads whatever the length.
+// TestPayloadSize). The app unpads whatever the length: unPad only reads
+// the 2-byte length prefix and needs that many bytes after it [MC unPad,
+// cbDecrypt].
 const DefaultPaddedLen = 2900
 
 // Server is an NTF server.
