@@ -271,3 +271,33 @@ func TestEndToEndQuota(t *testing.T) {
 		}
 	}
 }
+
+// After Bob deletes the connection, Alice's message is rejected by the
+// server (AUTH): it is dropped with an ERR event, not retried.
+func TestEndToEndDelete(t *testing.T) {
+	srv := relaytest.Start(t)
+	alice := newAgent(t, srv, nil)
+	bob := newAgent(t, srv, nil)
+	aConn, bConn := connect(t, alice, bob)
+	if err := bob.DeleteConnection(ctx(t), bConn); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := bob.Conn(bConn); !errors.Is(err, agent.ErrNotFound) {
+		t.Fatalf("deleted connection: %v", err)
+	}
+	id, err := alice.SendMessage(ctx(t), aConn, []byte("anyone?"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-alice.Events():
+		if e.Type != agent.EvERR || e.MsgID != id {
+			t.Fatalf("event %+v", e)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no ERR event")
+	}
+	if err := alice.RetryPending(ctx(t)); err != nil {
+		t.Fatalf("message still pending: %v", err)
+	}
+}
