@@ -31,7 +31,8 @@ var errHandshake = errors.New("handshake")
 //	none      anything else                    pad("HANDSHAKE"); SNI: pad("SESSION")
 //	sent      web hello                        the hello again, same key
 //	sent      pad(w16 version ‖ short(keyHash)) 200, empty                → accepted
-//	accepted  web hello / xftp-handshake       restart with the same key
+//	accepted  web hello                        the hello, same key        → sent
+//	accepted  xftp-handshake header            client handshake, same key
 //	accepted  command                          (processed)
 func (c *conn) handshake(w http.ResponseWriter, r *http.Request, head []byte) *transport.Session {
 	webHello := c.web && len(r.Header.Values(hdrWebHello)) > 0
@@ -127,9 +128,9 @@ func (c *conn) hello(w http.ResponseWriter, head []byte) error {
 	if err != nil {
 		return errHandshake
 	}
-	if c.state == hsNone {
-		c.state = hsSent
-	}
+	// A hello (also a repeated web hello after acceptance) expects the
+	// client handshake next [FS processHello: HandshakeSent].
+	c.state, c.sess = hsSent, nil
 	c.cors(w.Header())
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)

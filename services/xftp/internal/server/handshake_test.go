@@ -148,9 +148,19 @@ func TestWebHandshake(t *testing.T) {
 	}
 	f := newFile(t, c, int(xftp.ChunkSize0), 1)
 	upload(t, c, f)
-	// Restart after acceptance: hello again, same key, then handshake.
+	// Restart after acceptance: hello again, same key; the next request
+	// must be the client handshake (a command → HANDSHAKE).
 	if _, err := c.ServerHello(ctx(t), challenge, true); err != nil || !c.Session.PeerKey.Equal(k) {
 		t.Fatalf("hello after accept: %v", err)
+	}
+	ping, _ := c.Head(crypto.PrivateKey{}, nil, xftp.PING{})
+	if b, err := c.PostBytes(ctx(t), ping, nil); err != nil || len(b) != xftp.BlockSize {
+		t.Fatalf("command after re-hello: %v", err)
+	} else if p, _ := encoding.Unpad(b); string(p) != "HANDSHAKE" {
+		t.Fatalf("command after re-hello: %q", p)
+	}
+	if _, err := c.ServerHello(ctx(t), challenge, true); err != nil {
+		t.Fatal(err)
 	}
 	if err := c.ClientHandshake(ctx(t), xftp.CurrentVersion, ts.id.KeyHash, hdr); err != nil {
 		t.Fatal(err)
