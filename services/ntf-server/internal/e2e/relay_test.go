@@ -24,6 +24,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if relayBin != "" {
+		os.RemoveAll(filepath.Dir(relayBin))
+	}
+	os.Exit(code)
+}
+
 // buildRelay builds smp-relay from the workspace once per test binary:
 // `go build -o DIR/smp-relay github.com/simplexgo/services/smp-relay/cmd/smp-relay`
 // run in the workspace root (a build, not an import).
