@@ -15,9 +15,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
 	"github.com/simplexgo/protocol/certs"
 	"github.com/simplexgo/protocol/crypto"
-	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
 	"github.com/simplexgo/services/smp-relay/internal/server"
 	"github.com/simplexgo/services/smp-relay/internal/store"
 	"github.com/simplexgo/services/smp-relay/internal/store/bolt"
