@@ -109,8 +109,14 @@ func (c *conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
+	// A client that stalls inside the head loses the request after the
+	// handshake timeout (the chunk has its own timeout).
+	t := time.AfterFunc(c.s.opts.HandshakeTimeout, func() { r.Body.Close() })
 	head := make([]byte, xftp.BlockSize)
 	n, err := io.ReadFull(r.Body, head)
+	if !t.Stop() {
+		return // timed out: the body is closed, the stream is reset
+	}
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return // the stream failed; nothing can be answered
 	}

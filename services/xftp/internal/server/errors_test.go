@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/encoding"
@@ -279,4 +280,27 @@ func TestFileIOError(t *testing.T) {
 	if ts.srv.UsedStorage() != 0 {
 		t.Fatalf("used %d", ts.srv.UsedStorage())
 	}
+}
+
+// TestHeadTimeout: a request whose head stops arriving is dropped after the
+// handshake timeout instead of holding the stream.
+func TestHeadTimeout(t *testing.T) {
+	ts := startServer(t, "", nil, nil, func(o *Options) { o.HandshakeTimeout = time.Second })
+	c := ts.client()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write(make([]byte, 100))
+	resp, err := c.Post(ctx(t), pr, nil)
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		if len(b) != 0 {
+			t.Fatalf("answer of %d bytes", len(b))
+		}
+	}
+	pw.Close()
+	if err == nil {
+		resp.Body.Close()
+	}
+	// The connection still serves other requests.
+	expect(t, do(t, c, crypto.PrivateKey{}, nil, xftp.PING{}, nil), xftp.PONG{})
 }
