@@ -57,6 +57,7 @@ type EventType string
 
 // Agent events.
 const (
+	EvREQ  EventType = "REQ"  // contact request on an address; call AcceptContact
 	EvCONF EventType = "CONF" // peer joined; call AllowConnection
 	EvINFO EventType = "INFO" // initiator's info received by the joining party
 	EvCON  EventType = "CON"  // connection established
@@ -71,15 +72,16 @@ const (
 
 // Event is something the agent tells its user.
 type Event struct {
-	ConnID    string
-	Type      EventType
-	ConnInfo  []byte // CONF, INFO
-	MsgID     int64  // MSG, SENT, RCVD: the agent's internal message id
-	SndMsgID  int64  // MSG: the sender's id
-	Body      []byte // MSG
-	Integrity error  // MSG: nil, or why the id/hash chain is broken
-	ReceiptOK bool   // RCVD: the receipt's hash matched
-	Err       error  // ERR
+	ConnID       string
+	Type         EventType
+	ConnInfo     []byte // REQ, CONF, INFO
+	InvitationID string // REQ
+	MsgID        int64  // MSG, SENT, RCVD: the agent's internal message id
+	SndMsgID     int64  // MSG: the sender's id
+	Body         []byte // MSG
+	Integrity    error  // MSG: nil, or why the id/hash chain is broken
+	ReceiptOK    bool   // RCVD: the receipt's hash matched
+	Err          error  // ERR
 }
 
 // Agent runs connections for one user. Its methods may be called

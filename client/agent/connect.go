@@ -32,7 +32,7 @@ func (a *Agent) newID() (string, error) {
 // newRcvQueue creates a messaging queue on the first configured server
 // [AC newRcvQueue_]: Ed25519 recipient key, X25519 key for the server's
 // MSG encryption and another X25519 key for the per-queue e2e encryption.
-func (a *Agent) newRcvQueue(ctx context.Context) (*RcvQueue, error) {
+func (a *Agent) newRcvQueue(ctx context.Context, mode smp.QueueMode) (*RcvQueue, error) {
 	if len(a.cfg.Servers) == 0 {
 		return nil, ErrNoServer
 	}
@@ -51,8 +51,8 @@ func (a *Agent) newRcvQueue(ctx context.Context) (*RcvQueue, error) {
 		return nil, err
 	}
 	cmd := smp.NEW{RcvAuthKey: rk.Public(), RcvDHKey: dh.Public(), Subscribe: true,
-		QueueReq: &smp.QueueReqData{Mode: smp.QueueModeMessaging}}
-	if a.cfg.NoSenderSecure {
+		QueueReq: &smp.QueueReqData{Mode: mode}}
+	if a.cfg.NoSenderSecure && mode == smp.QueueModeMessaging {
 		cmd.QueueReq = nil
 	}
 	if srv.BasicAuth != "" {
@@ -72,8 +72,11 @@ func (a *Agent) newRcvQueue(ctx context.Context) (*RcvQueue, error) {
 	}
 	q := &RcvQueue{Server: server, RcvID: ids.RcvID, SndID: ids.SndID, RcvKey: rk, RcvDHSecret: secret,
 		E2EKey: e2e, ClientVersion: ClientVRange.Max, Status: QueueNew}
-	if ids.QueueMode == smp.QueueModeMessaging {
+	switch ids.QueueMode {
+	case smp.QueueModeMessaging:
 		q.Mode = address.QueueModeMessaging
+	case smp.QueueModeContact:
+		q.Mode = address.QueueModeContact
 	}
 	return q, nil
 }
@@ -91,7 +94,12 @@ func (q *RcvQueue) address(vr encoding.VersionRange) address.QueueURI {
 func (a *Agent) CreateConnection(ctx context.Context) (connID, link string, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rq, err := a.newRcvQueue(ctx)
+	return a.createInvitation(ctx)
+}
+
+// createInvitation is CreateConnection; callers hold mu.
+func (a *Agent) createInvitation(ctx context.Context) (connID, link string, err error) {
+	rq, err := a.newRcvQueue(ctx, smp.QueueModeMessaging)
 	if err != nil {
 		return "", "", err
 	}
@@ -117,17 +125,23 @@ func (a *Agent) CreateConnection(ctx context.Context) (connID, link string, err 
 	return id, req.String(), nil
 }
 
-// JoinConnection accepts an invitation link: it makes the sending ratchet,
+// JoinConnection accepts an invitation link or a contact address. With
+// an invitation link it makes the sending ratchet,
 // secures the inviter's queue with SKEY (when the queue allows it),
 // creates the reply queue and sends the confirmation with connInfo
-// [AG startJoinInvitation, joinConnSrv, secureConfirmQueue].
+// [AG startJoinInvitation, joinConnSrv, secureConfirmQueue]. With a
+// contact address it creates a new invitation and sends it, with
+// connInfo, to the address (see joinContact).
 func (a *Agent) JoinConnection(ctx context.Context, link string, connInfo []byte) (string, error) {
 	req, err := address.ParseConnectionRequest(link)
 	if err != nil {
 		return "", fmt.Errorf("agent: %w", err)
 	}
-	if req.Mode != address.ModeInvitation || req.E2E == nil {
-		return "", fmt.Errorf("%w: not an invitation (contact addresses are not supported)", ErrState)
+	if req.Mode == address.ModeContact {
+		return a.joinContact(ctx, req, connInfo)
+	}
+	if req.E2E == nil {
+		return "", fmt.Errorf("%w: invitation without e2e parameters", ErrState)
 	}
 	qu := req.Queues[0]
 	clientV, ok1 := qu.ClientVRange.Compatible(ClientVRange)
@@ -173,7 +187,7 @@ func (a *Agent) JoinConnection(ctx context.Context, link string, connInfo []byte
 		}
 		sq.Status = QueueSecured
 	}
-	rq, err := a.newRcvQueue(ctx)
+	rq, err := a.newRcvQueue(ctx, smp.QueueModeMessaging)
 	if err != nil {
 		return "", err
 	}

@@ -27,6 +27,10 @@
 // are sent at once and, when that fails, kept in order and retried only on
 // the next send, a reconnection, A_QCONT or RetryPending (no background
 // worker with backoff and expiry); one SMP server is used for new queues;
-// no queue rotation, ratchet re-synchronisation, contact addresses, short
-// links, notifications, private routing or post-quantum KEM.
+// no queue rotation, ratchet re-synchronisation, short links,
+// notifications, private routing or post-quantum KEM.
+//
+// Contact addresses are supported: CreateContactAddress, JoinConnection
+// with a contact link (which sends a fresh invitation to the address),
+// the REQ event and AcceptContact / RejectContact.
 package agent

@@ -301,3 +301,51 @@ func TestEndToEndDelete(t *testing.T) {
 		t.Fatalf("message still pending: %v", err)
 	}
 }
+
+// Bob connects through Alice's long-term contact address: his request
+// (REQ) carries a fresh invitation, Alice accepts it by joining, Bob
+// allows her confirmation [AG joinConnSrv CRContactUri, acceptContact'].
+func TestEndToEndContactAddress(t *testing.T) {
+	srv := relaytest.Start(t)
+	alice := newAgent(t, srv, nil)
+	bob := newAgent(t, srv, nil)
+	carol := newAgent(t, srv, nil)
+	addrID, link, err := alice.CreateContactAddress(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link, "simplex:/contact#/?v=2-7&smp=") {
+		t.Fatalf("address %q", link)
+	}
+	for _, peer := range []struct {
+		ag   *agent.Agent
+		name string
+	}{{bob, "bob"}, {carol, "carol"}} {
+		pConn, err := peer.ag.JoinConnection(ctx(t), link, []byte(peer.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := next(t, alice, agent.EvREQ)
+		if req.ConnID != addrID || string(req.ConnInfo) != peer.name {
+			t.Fatalf("REQ %+v", req)
+		}
+		aConn, err := alice.AcceptContact(ctx(t), addrID, req.InvitationID, []byte("alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := next(t, peer.ag, agent.EvCONF)
+		if conf.ConnID != pConn || string(conf.ConnInfo) != "alice" {
+			t.Fatalf("CONF %+v", conf)
+		}
+		if err := peer.ag.AllowConnection(ctx(t), pConn, []byte(peer.name)); err != nil {
+			t.Fatal(err)
+		}
+		next(t, peer.ag, agent.EvCON)
+		if info := next(t, alice, agent.EvINFO); string(info.ConnInfo) != peer.name {
+			t.Fatalf("INFO %+v", info)
+		}
+		next(t, alice, agent.EvCON)
+		exchange(t, alice, aConn, peer.ag, pConn, 2, true)
+		exchange(t, peer.ag, pConn, alice, aConn, 2, true)
+	}
+}

@@ -138,6 +138,9 @@ func (a *Agent) process(c *Conn, m smp.MSG) (ackNow bool, err error) {
 	if err != nil {
 		return true, err
 	}
+	if c.Contact {
+		return true, a.contactRequest(c, env)
+	}
 	switch {
 	case c.Rcv.E2EDHSecret == nil && env.E2EPubKey != nil:
 		secret, err := crypto.DH(c.Rcv.E2EKey, *env.E2EPubKey)

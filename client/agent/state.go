@@ -138,6 +138,7 @@ type rcvMsg struct {
 type Conn struct {
 	ID           string
 	Initiator    bool
+	Contact      bool // a contact address: receives connection requests only
 	Status       ConnStatus
 	AgentVersion uint16
 	E2EVersion   uint16
@@ -161,6 +162,9 @@ type Conn struct {
 	LastRcvHash    []byte
 	Sent           map[int64]sentMsg `json:",omitempty"` // by sndMsgId, recent
 	Received       map[int64]rcvMsg  `json:",omitempty"` // by internal id, until acknowledged
+
+	// Contact requests received on a contact address, by invitation id.
+	Invitations map[string]invitation `json:",omitempty"`
 
 	// Encrypted messages not yet accepted by the server, in order.
 	Pending []pendingMsg `json:",omitempty"`

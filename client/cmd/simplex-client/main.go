@@ -4,9 +4,11 @@
 //
 //	simplex-client -profile DIR init -server smp://... -name NAME
 //	simplex-client -profile DIR invite ALIAS        print a one-time link
-//	simplex-client -profile DIR join ALIAS LINK     accept a link
+//	simplex-client -profile DIR address             print the contact address
+//	simplex-client -profile DIR join ALIAS LINK     accept a link or address
 //	simplex-client -profile DIR send ALIAS TEXT     send a message
 //	simplex-client -profile DIR listen              receive until interrupted
+//	                                                (contact requests are accepted)
 //	simplex-client -profile DIR contacts            list contacts
 //
 // The passphrase of the state is read from $SIMPLEX_PASSPHRASE or from

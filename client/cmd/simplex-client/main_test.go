@@ -104,6 +104,20 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("contacts: %q", got)
 	}
 
+	// Carol connects through Alice's contact address.
+	carol := filepath.Join(t.TempDir(), "carol")
+	cli(t, "-profile", carol, "init", "-server", srv.String(), "-name", "Carol")
+	addr := strings.TrimSpace(cli(t, "-profile", alice, "address"))
+	if again := strings.TrimSpace(cli(t, "-profile", alice, "address")); again != addr || !strings.HasPrefix(addr, "simplex:/contact#/?") {
+		t.Fatalf("address %q, then %q", addr, again)
+	}
+	cli(t, "-profile", carol, "join", "alice", addr)
+	listen(t, alice, `REQ: "Carol" asked to connect; accepted as Carol`)
+	listen(t, carol, `CONF: alice is "Alice"`, "connected: alice")
+	listen(t, alice, `INFO: Carol is "Carol"`, "connected: Carol")
+	cli(t, "-profile", carol, "send", "alice", "hello from carol")
+	listen(t, alice, "Carol> hello from carol")
+
 	t.Setenv("SIMPLEX_PASSPHRASE", "wrong")
 	if err := runKDF(context.Background(), []string{"-profile", bob, "contacts"}, newOutput(), testKDF); err == nil {
 		t.Fatal("wrong passphrase accepted")

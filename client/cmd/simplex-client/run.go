@@ -20,6 +20,7 @@ const usage = `usage: simplex-client -profile DIR [-passphrase-file F] COMMAND
 commands:
   init -server SMP_ADDRESS -name NAME
   invite ALIAS          create a one-time invitation link
+  address               create (or show) the long-term contact address
   join ALIAS LINK       join a connection from a link
   send ALIAS TEXT       send a message
   listen                print events and messages until interrupted
@@ -66,6 +67,8 @@ func runKDF(ctx context.Context, args []string, out io.Writer, kdf store.KDFPara
 		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.send(ctx, ag, a[0], a[1], out) })
 	case cmd == "listen" && len(a) == 0:
 		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.listen(ctx, ag, out) })
+	case cmd == "address" && len(a) == 0:
+		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.address(ctx, ag, out) })
 	case cmd == "contacts" && len(a) == 0:
 		return p.list(out)
 	}
@@ -123,6 +126,41 @@ func (p *profile) invite(ctx context.Context, ag *agent.Agent, alias string, out
 	}
 	fmt.Fprintln(out, link)
 	return nil
+}
+
+// addressAlias is the contacts record of the profile's contact address.
+const addressAlias = "@address"
+
+func (p *profile) address(ctx context.Context, ag *agent.Agent, out io.Writer) error {
+	if c, err := p.contact(addressAlias); err == nil {
+		fmt.Fprintln(out, c.PeerName) // the link is kept in PeerName
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	id, link, err := ag.CreateContactAddress(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.putContact(addressAlias, contact{ConnID: id, PeerName: link}); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, link)
+	return nil
+}
+
+// newAlias returns name, or name-2, name-3... when taken.
+func (p *profile) newAlias(name string) string {
+	if name == "" {
+		name = "contact"
+	}
+	alias := name
+	for i := 2; ; i++ {
+		if _, err := p.contact(alias); err != nil {
+			return alias
+		}
+		alias = fmt.Sprintf("%s-%d", name, i)
+	}
 }
 
 func (p *profile) join(ctx context.Context, ag *agent.Agent, alias, link string, out io.Writer) error {
@@ -193,6 +231,17 @@ func (p *profile) event(ctx context.Context, ag *agent.Agent, e agent.Event, out
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	switch e.Type {
+	case agent.EvREQ:
+		name := peerName(e.ConnInfo)
+		id, err := ag.AcceptContact(ctx, e.ConnID, e.InvitationID, p.connInfo())
+		if err != nil {
+			return err
+		}
+		alias := p.newAlias(name)
+		if err := p.putContact(alias, contact{ConnID: id, PeerName: name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "REQ: %q asked to connect; accepted as %s\n", name, alias)
 	case agent.EvCONF, agent.EvINFO:
 		if c, err := p.contact(alias); err == nil {
 			c.PeerName = peerName(e.ConnInfo)
