@@ -25,8 +25,12 @@ func TestAgentErrors(t *testing.T) {
 	if _, err := address.ParseConnectionRequest(contact); err != nil {
 		t.Fatalf("contact link: %v", err)
 	}
-	if _, err := a.JoinConnection(ctx, contact, nil); !errors.Is(err, ErrState) {
-		t.Errorf("contact link: %v", err)
+	if _, err := a.JoinConnection(ctx, contact, nil); !errors.Is(err, ErrNoServer) {
+		t.Errorf("contact link without a server for the invitation: %v", err)
+	}
+	noE2E := "simplex:/invitation#/?v=2-7&smp=smp%3A%2F%2FAQID%40a.b%2Fc2lk%23%2F%3Fv%3D1-4%26dh%3DMCowBQYDK2VuAyEAAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8%253D"
+	if _, err := a.JoinConnection(ctx, noE2E, nil); err == nil {
+		t.Error("invitation without e2e parameters joined")
 	}
 	if _, err := a.SendMessage(ctx, "nope", []byte("x")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("send to unknown: %v", err)
