@@ -42,10 +42,12 @@ type client struct {
 	ntfSubs map[string]struct{} // notifierIds subscribed; guarded by mu
 	events  []out               // pushed events waiting for the writer; guarded by mu
 	closed  bool                // guarded by mu
+	writing bool                // a writer goroutine is running; guarded by mu
+	ended   bool                // the last writer has closed the wire; guarded by mu
 
 	quit     chan struct{} // closed to stop the writer after it flushes
 	quitOnce sync.Once
-	dead     chan struct{} // closed when the writer has stopped
+	dead     chan struct{} // closed when the connection's last writer has stopped
 }
 
 // The events queued for one connection are bounded; a client that lets
@@ -69,9 +71,23 @@ func (s *Server) newClient(w wire) *client {
 	}
 }
 
+// writerIdle is how long a writer goroutine waits for more to send before
+// it exits; an idle connection then has only its reader goroutine, and the
+// next response or event starts a writer again.
+const writerIdle = 2 * time.Second
+
+// startWriter starts a writer goroutine if none is running. The caller
+// holds c.mu.
+func (c *client) startWriter() {
+	if c.writing || c.ended {
+		return
+	}
+	c.writing = true
+	go c.writer()
+}
+
 // run serves the connection until it fails or the server shuts down.
 func (c *client) run(ctx context.Context) {
-	go c.writer()
 	defer c.cleanup()
 	for {
 		if err := c.setIdleDeadline(); err != nil {
@@ -134,12 +150,25 @@ func (c *client) respond(ctx context.Context, outs []out) bool {
 	}
 	select {
 	case c.resp <- outs:
-		return true
-	case <-c.dead:
-		return false
-	case <-ctx.Done():
-		return false
+	default:
+		// Full: a writer is running (it exits only when nothing is queued).
+		c.mu.Lock()
+		c.startWriter()
+		c.mu.Unlock()
+		select {
+		case c.resp <- outs:
+		case <-c.dead:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
+	// Queued: make sure a writer takes it (one that was about to exit
+	// sees the queue under c.mu and stays).
+	c.mu.Lock()
+	c.startWriter()
+	c.mu.Unlock()
+	return true
 }
 
 // pushLocked queues a server event (MSG after SEND, END, DELD, NMSG); the
@@ -163,6 +192,7 @@ func (c *client) pushLocked(o out) {
 	case c.kick <- struct{}{}:
 	default:
 	}
+	c.startWriter()
 }
 
 func (c *client) takeEvents() []out {
@@ -176,17 +206,38 @@ func (c *client) takeEvents() []out {
 // writer encodes and writes everything queued, packing transmissions into
 // as few blocks as fit.
 func (c *client) writer() {
-	defer close(c.dead)
-	defer c.w.close()
+	final := true // false when exiting only because the connection is idle
+	defer func() {
+		if final {
+			c.mu.Lock()
+			c.writing, c.ended = false, true
+			c.mu.Unlock()
+			c.w.close()
+			close(c.dead)
+		}
+	}()
+	idle := time.NewTimer(writerIdle)
+	defer idle.Stop()
 	var batch []out
 	for {
 		// Drop references to sent transmissions (they alias read buffers).
 		clear(batch)
 		batch = batch[:0]
+		idle.Reset(writerIdle)
 		select {
 		case o := <-c.resp:
 			batch = append(batch, o...)
 		case <-c.kick:
+		case <-idle.C:
+			c.mu.Lock()
+			if len(c.resp) == 0 && len(c.events) == 0 {
+				c.writing = false
+				c.mu.Unlock()
+				final = false
+				return
+			}
+			c.mu.Unlock()
+			continue
 		case <-c.quit:
 			// flush what is queued, then stop
 			for {
@@ -251,9 +302,12 @@ func (c *client) write(batch []out) error {
 	return nil
 }
 
-// closeGracefully stops reading and lets the writer flush, then closes.
+// closeGracefully stops reading and lets a writer flush, then close.
 func (c *client) closeGracefully() {
 	c.quitOnce.Do(func() { close(c.quit) })
+	c.mu.Lock()
+	c.startWriter()
+	c.mu.Unlock()
 	_ = c.w.setReadDeadline(time.Now())
 }
 
@@ -261,6 +315,9 @@ func (c *client) closeGracefully() {
 func (c *client) abort() {
 	c.quitOnce.Do(func() { close(c.quit) })
 	c.w.close()
+	c.mu.Lock()
+	c.startWriter() // to close dead
+	c.mu.Unlock()
 }
 
 // cleanup removes the connection's subscriptions from the hub.

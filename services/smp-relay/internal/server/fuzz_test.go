@@ -69,7 +69,6 @@ func FuzzHandlePayload(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		c := srv.newClient(&memWire{s: sess})
-		go c.writer()
 		for _, o := range c.processPayload(context.Background(), payload) {
 			tx, err := c.w.encode(o.corrID, o.entityID, o.msg)
 			if err != nil {

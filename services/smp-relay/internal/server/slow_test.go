@@ -54,7 +54,6 @@ func TestSlowConsumerDropped(t *testing.T) {
 	sk, _ := crypto.GenerateKey(crypto.X25519, rand.Reader)
 	w := &stuckWire{memWire: memWire{s: &transport.Session{Version: 14, SessionKey: sk}}, closed: make(chan struct{})}
 	c := srv.newClient(w)
-	go c.writer()
 	c.mu.Lock()
 	c.ntfSubs["n"] = struct{}{}
 	c.mu.Unlock()
