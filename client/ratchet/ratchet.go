@@ -133,6 +133,13 @@ func (r *Ratchet) CanSend() bool { return r.Snd != nil }
 //	enc_header = AES-GCM(HKs, ehIV, AD, pad(header, 88))
 //	body = AES-GCM(mk, iv, AD ‖ enc_header, pad(msg, paddedLen))
 func (r *Ratchet) Encrypt(msg []byte, paddedLen int) ([]byte, error) {
+	return r.encrypt(msg, paddedLen, nil, paddedHeaderLen)
+}
+
+// encrypt is Encrypt with the header's KEM parameters and padded length
+// (2310 with KEM in the reference); KEM: a PQ ratchet would pass its
+// proposal or ciphertext here. Tests use it to play a PQ peer.
+func (r *Ratchet) encrypt(msg []byte, paddedLen int, kem *KEMParams, hdrLen int) ([]byte, error) {
 	if r.Snd == nil {
 		return nil, ErrState
 	}
@@ -141,11 +148,11 @@ func (r *Ratchet) Encrypt(msg []byte, paddedLen int) ([]byte, error) {
 	// Without PQ the advertised maximum is the larger of our current
 	// version and the version we support [R rcEncryptHeader maxSupported'].
 	maxV := max(CurrentVersion, v)
-	hdr, err := encodeMsgHeader(v, MsgHeader{MaxVersion: maxV, DHRs: r.DHRs.Public(), PN: r.PN, Ns: r.Ns})
+	hdr, err := encodeMsgHeader(v, MsgHeader{MaxVersion: maxV, DHRs: r.DHRs.Public(), KEM: kem, PN: r.PN, Ns: r.Ns})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHeaderSyntax, err)
 	}
-	htag, hbody, err := encryptAEAD(r.Snd.HKs, hiv, paddedHeaderLen, r.AD, hdr)
+	htag, hbody, err := encryptAEAD(r.Snd.HKs, hiv, hdrLen, r.AD, hdr)
 	if err != nil {
 		return nil, err
 	}

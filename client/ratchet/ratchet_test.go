@@ -303,3 +303,34 @@ func TestMsgHeaderVector(t *testing.T) {
 		t.Fatalf("truncated KEM: %v", err)
 	}
 }
+
+// A reference peer with PQ support proposes a KEM key in its headers
+// (padded to 2310 bytes); without KEM support the proposal is ignored and
+// both sides continue with DH only, as in agent-protocol.md's table
+// ("pq" received, "no-pq" sent -> DH/DH). A KEM ciphertext we never asked
+// for is rejected [R pqRatchetStep].
+func TestPeerProposesKEM(t *testing.T) {
+	alice, bob := initRatchets(t, CurrentVersion)
+	const kemKeySize, pqHeaderLen = 1158, 2310 // sntrup761 public key, [R paddedHeaderLen]
+	proposal := &KEMParams{Key: bytes.Repeat([]byte{7}, kemKeySize)}
+	m, err := alice.encrypt([]byte("pq hello"), testPad, proposal, pqHeaderLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec(t, bob, m, "pq hello")
+	dec(t, alice, enc(t, bob, "no pq"), "no pq")
+	m2, err := alice.encrypt([]byte("again"), testPad, proposal, pqHeaderLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec(t, bob, m2, "again")
+	accepted := &KEMParams{Ciphertext: bytes.Repeat([]byte{8}, 1039), Key: proposal.Key}
+	dec(t, alice, enc(t, bob, "x"), "x")
+	m3, err := alice.encrypt([]byte("ct"), testPad, accepted, pqHeaderLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Decrypt(m3); !errors.Is(err, ErrKEMState) {
+		t.Fatalf("unrequested KEM ciphertext: %v", err)
+	}
+}
