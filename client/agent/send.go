@@ -118,9 +118,13 @@ func (a *Agent) SendMessage(ctx context.Context, connID string, body []byte) (in
 	return a.sendAMessage(ctx, c, AMessage{Type: AMsg, Body: body})
 }
 
+// deliveryRcptsVersion is the agent version that added A_RCVD.
+const deliveryRcptsVersion = 4
+
 // AckMessage acknowledges a received message to the server, which then
 // delivers the next one; with receipt set it also sends a delivery
-// receipt (A_RCVD) to the peer [AG ackMessage'].
+// receipt (A_RCVD) to the peer, if the peer's agent version has them
+// [AG ackMessage'].
 func (a *Agent) AckMessage(ctx context.Context, connID string, msgID int64, receipt bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -132,7 +136,8 @@ func (a *Agent) AckMessage(ctx context.Context, connID string, msgID int64, rece
 	if !ok {
 		return fmt.Errorf("%w: message %d", ErrNotFound, msgID)
 	}
-	if receipt {
+	// receipts exist from agent version 4 [AP deliveryRcptsSMPAgentVersion]
+	if receipt && c.AgentVersion >= deliveryRcptsVersion {
 		rc := Receipt{AgentMsgID: r.SndMsgID, MsgHash: r.Hash}
 		if _, err := a.sendAMessage(ctx, c, AMessage{Type: ARcvd, Receipts: []Receipt{rc}}); err != nil && !errors.Is(err, ErrPending) {
 			return err
