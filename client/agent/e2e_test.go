@@ -34,7 +34,7 @@ func ctx(t *testing.T) context.Context {
 // next waits for the next event of type typ, failing on ERR events.
 func next(t *testing.T, a *agent.Agent, typ agent.EventType) agent.Event {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case e, ok := <-a.Events():
