@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -150,60 +151,102 @@ func (a *Agent) JoinConnection(ctx context.Context, link string, connInfo []byte
 	if !ok1 || !ok2 || !ok3 || clientV < address.SrvHostnamesSMPClientVersion {
 		return "", ErrVersion
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	linkHash := crypto.SHA256([]byte(link))
+	var c *Conn
+	for _, old := range a.conns {
+		if old.Status == ConnJoining && bytes.Equal(old.JoinLink, linkHash) {
+			c = old // a previous attempt failed: resume it with the same keys
+		}
+	}
+	if c == nil {
+		if c, err = a.newJoin(req, clientV, e2eV, agentV); err != nil {
+			return "", err
+		}
+		c.JoinLink = linkHash
+		if err := a.save(c); err != nil {
+			return "", err
+		}
+	}
+	if err := a.continueJoin(ctx, c, connInfo); err != nil {
+		return c.ID, fmt.Errorf("%w (joining again with the same link resumes connection %s)", err, c.ID)
+	}
+	return c.ID, nil
+}
+
+// newJoin makes the joining party's connection: X3DH reply keys, the
+// sending ratchet and the send queue [AG startJoinInvitation, createRatchet_].
+func (a *Agent) newJoin(req address.ConnectionRequest, clientV, e2eV, agentV uint16) (*Conn, error) {
 	// KEM: a proposed KEM key in the invitation (req.E2E.KEMKey) would be
 	// accepted here with sntrup761 encapsulation [R replyKEM_]; without
 	// PQ support it is ignored, as the reference does with PQ off.
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	spk1, spk2, sndParams, err := ratchet.GenerateE2EKeys(e2eV, a.rand)
 	if err != nil {
-		return "", fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	ip, err := ratchet.X3DHSnd(spk1, spk2, req.E2E.Key1, req.E2E.Key2)
 	if err != nil {
-		return "", fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	dhRs, err := a.newKey(crypto.X448)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	rc, err := ratchet.InitSnd(ratchet.Versions{Current: e2eV, MaxSupported: E2EVRange.Max}, req.E2E.Key2, dhRs, ip)
 	if err != nil {
-		return "", fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
-	sq, err := a.newSndQueue(queueInfoOf(qu, clientV))
+	sq, err := a.newSndQueue(queueInfoOf(req.Queues[0], clientV))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	id, err := a.newID()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	c := &Conn{ID: id, Status: ConnNew, AgentVersion: agentV, E2EVersion: e2eV, Snd: sq, Ratchet: rc}
+	return &Conn{ID: id, Status: ConnJoining, AgentVersion: agentV, E2EVersion: e2eV, Snd: sq, Ratchet: rc,
+		JoinE2E: &sndParams}, nil
+}
+
+// continueJoin runs the network steps of joining, saving c after each, so
+// that a failed attempt can be resumed [AG joinConnSrv, secureConfirmQueue].
+func (a *Agent) continueJoin(ctx context.Context, c *Conn, connInfo []byte) error {
+	sq := c.Snd
 	// SKEY first, so that nobody else can secure the queue [AG agentSecureSndQueue].
-	if sq.Mode == address.QueueModeMessaging {
+	if sq.Mode == address.QueueModeMessaging && sq.Status == QueueNew {
 		if _, err := a.send(ctx, sq.Server, sq.SndID, &sq.SndKey, smp.SKEY{SndAuthKey: sq.SndKey.Public()}); err != nil {
-			return "", err
+			return err
 		}
 		sq.Status = QueueSecured
+		if err := a.save(c); err != nil {
+			return err
+		}
 	}
-	rq, err := a.newRcvQueue(ctx, smp.QueueModeMessaging)
-	if err != nil {
-		return "", err
+	if c.Rcv == nil {
+		rq, err := a.newRcvQueue(ctx, smp.QueueModeMessaging)
+		if err != nil {
+			return err
+		}
+		c.Rcv = rq
+		if err := a.save(c); err != nil {
+			return err
+		}
 	}
-	c.Rcv = rq
+	rq := c.Rcv
 	srv, _ := address.ParseServerAddress(rq.Server)
 	srv.BasicAuth = ""
-	reply := QueueInfo{ClientVersion: clientV, Server: srv, SenderID: rq.SndID, DHKey: rq.E2EKey.Public(), Mode: rq.Mode}
+	reply := QueueInfo{ClientVersion: sq.ClientVersion, Server: srv, SenderID: rq.SndID, DHKey: rq.E2EKey.Public(), Mode: rq.Mode}
 	msg := AgentMessage{Type: MsgConnInfoReply, Queues: []QueueInfo{reply}, Info: connInfo}
-	if err := a.sendConfirmation(ctx, c, msg, &sndParams); err != nil {
-		return "", err
+	err := a.sendConfirmation(ctx, c, msg, c.JoinE2E)
+	if err == nil {
+		c.Status, c.JoinE2E, c.JoinLink = ConnJoined, nil, nil
 	}
-	c.Status = ConnJoined
-	if err := a.save(c); err != nil {
-		return "", err
+	// saved either way: the ratchet has advanced
+	if serr := a.save(c); err == nil {
+		err = serr
 	}
-	return id, nil
+	return err
 }
 
 func queueInfoOf(q address.QueueURI, v uint16) QueueInfo {

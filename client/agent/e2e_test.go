@@ -13,6 +13,7 @@ import (
 	"github.com/simplexgo/client/internal/relaytest"
 	"github.com/simplexgo/client/store"
 	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/protocol/smpclient"
 )
 
 func newAgent(t *testing.T, srv address.ServerAddress, st agent.Store) *agent.Agent {
@@ -348,4 +349,49 @@ func TestEndToEndContactAddress(t *testing.T) {
 		exchange(t, alice, aConn, peer.ag, pConn, 2, true)
 		exchange(t, peer.ag, pConn, alice, aConn, 2, true)
 	}
+}
+
+// A join that fails after SKEY (here: Bob's own server is unreachable at
+// first) is resumed by joining again with the same link: the same keys
+// are used, so the secured queue still accepts Bob's confirmation.
+func TestEndToEndJoinResume(t *testing.T) {
+	srvA, srvB := relaytest.Start(t), relaytest.Start(t)
+	alice := newAgent(t, srvA, nil)
+	failB := true
+	bob, err := agent.New(agent.Config{
+		Servers: []address.ServerAddress{srvB},
+		Dial: func(ctx context.Context, srv address.ServerAddress) (*smpclient.Client, error) {
+			if srv.SameServer(srvB) && failB {
+				failB = false
+				return nil, errors.New("network down")
+			}
+			return smpclient.DialServer(ctx, srv, smpclient.Options{})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	aConn, link, err := alice.CreateConnection(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1, err := bob.JoinConnection(ctx(t), link, []byte("bob"))
+	if err == nil || id1 == "" {
+		t.Fatalf("first join: %q, %v", id1, err)
+	}
+	bConn, err := bob.JoinConnection(ctx(t), link, []byte("bob"))
+	if err != nil {
+		t.Fatalf("resumed join: %v", err)
+	}
+	if bConn != id1 {
+		t.Fatalf("resumed %q, first %q", bConn, id1)
+	}
+	next(t, alice, agent.EvCONF)
+	if err := alice.AllowConnection(ctx(t), aConn, []byte("alice")); err != nil {
+		t.Fatal(err)
+	}
+	next(t, bob, agent.EvCON)
+	exchange(t, alice, aConn, bob, bConn, 1, true)
+	exchange(t, bob, bConn, alice, aConn, 1, true)
 }

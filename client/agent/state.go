@@ -115,6 +115,7 @@ type ConnStatus string
 // Connection statuses.
 const (
 	ConnNew       ConnStatus = "new"       // invitation created
+	ConnJoining   ConnStatus = "joining"   // joining, not all steps done yet
 	ConnJoined    ConnStatus = "joined"    // confirmation sent, waiting for the peer's
 	ConnConfirmed ConnStatus = "confirmed" // peer's confirmation received (CONF), waiting for AllowConnection
 	ConnAllowed   ConnStatus = "allowed"   // own confirmation sent, waiting for HELLO (legacy procedure)
@@ -145,6 +146,11 @@ type Conn struct {
 
 	Rcv *RcvQueue `json:",omitempty"`
 	Snd *SndQueue `json:",omitempty"`
+
+	// The joining party's X3DH parameters and link hash, until its
+	// confirmation is sent (to resume a failed join).
+	JoinE2E  *ratchet.E2EParams `json:",omitempty"`
+	JoinLink []byte             `json:",omitempty"`
 
 	// X3DH private keys of the initiator, until the confirmation.
 	X3DHKey1, X3DHKey2 *crypto.PrivateKey `json:",omitempty"`
