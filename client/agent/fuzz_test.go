@@ -50,6 +50,12 @@ var fuzzSeeds = map[string]func(testing.TB) [][]byte{
 			ClientMessage{Body: []byte("m")}.Encode(),
 		}
 	},
+	"FuzzProcessConfirmation": func(t testing.TB) [][]byte {
+		p := ratchet.E2EParams{Version: 3, Key1: seqKey(crypto.X448, 56), Key2: seqKey(crypto.X448, 56)}
+		conf := must(AgentEnvelope{Version: 7, Type: EnvConfirmation, E2E: &p, Body: []byte("enc")}.Encode())
+		msg := must(AgentEnvelope{Version: 7, Type: EnvMessage, Body: []byte("enc")}.Encode())
+		return [][]byte{ClientMessage{Body: conf}.Encode(), ClientMessage{Body: msg}.Encode(), {'_'}, {}}
+	},
 	"FuzzParseClientMessage": func(t testing.TB) [][]byte {
 		ed := seqKey(crypto.Ed25519, 32)
 		return [][]byte{ClientMessage{SenderKey: &ed, Body: []byte("m")}.Encode(), ClientMessage{Body: []byte("m")}.Encode(), {}}
