@@ -1,0 +1,208 @@
+//lint:file-ignore SA1019 net/http cannot serve HTTP/2 on a connection whose ALPN is xftp/1 (CONFORMANCE-NOTES, Go notes); x/net/http2 ServeConn/NewClientConn can
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/simplexgo/protocol/certs"
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/transport"
+	"github.com/simplexgo/services/xftp/internal/xftptest"
+)
+
+// bareServer is the limit: HTTP/2 over TLS with xftp-server's TLS
+// configuration (transport.ServerTLSConfig, ALPN xftp/1, an Ed25519 leaf
+// under an Ed25519 CA) and HTTP/2 parameters, whose handler stores a
+// request body as a file (written in 16 KB pieces, synced, renamed, the
+// directory synced: the server's chunkDir.receive and commit) or sends a
+// stored file back. No XFTP commands, signatures or encryption.
+type bareServer struct {
+	dir string
+	ln  net.Listener
+	cfg *tls.Config
+	h2  *http2.Server
+	key []byte
+}
+
+func startBare(dir string) (*bareServer, error) {
+	if err := os.MkdirAll(filepath.Join(dir, ".tmp"), 0o700); err != nil {
+		return nil, err
+	}
+	caDER, caKey, err := certs.NewCA(crypto.Ed25519, "bench CA", rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	leafKey, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	leafDER, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), "127.0.0.1", rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &bareServer{dir: dir, ln: ln, key: id.Fingerprint,
+		cfg: transport.ServerTLSConfig([]tls.Certificate{id.TLS}, []string{transport.ALPNXFTP}),
+		h2: &http2.Server{MaxReadFrameSize: 1 << 16, MaxUploadBufferPerStream: 256 << 10,
+			MaxUploadBufferPerConnection: 1 << 20}}
+	go s.serve()
+	return s, nil
+}
+
+func (s *bareServer) serve() {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			tc, err := transport.Server(ctx, nc, s.cfg)
+			cancel()
+			if err != nil {
+				nc.Close()
+				return
+			}
+			s.h2.ServeConn(tc.TLSConn(), &http2.ServeConnOpts{Handler: s, BaseConfig: &http.Server{}})
+		}()
+	}
+}
+
+func (s *bareServer) close() { s.ln.Close() }
+
+// ServeHTTP: x-op put stores the body as x-name, get sends x-name back.
+func (s *bareServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := filepath.Base(r.Header.Get("x-name"))
+	switch r.Header.Get("x-op") {
+	case "put":
+		if err := s.store(name, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	case "get":
+		f, err := os.Open(filepath.Join(s.dir, name))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		defer f.Close()
+		w.WriteHeader(http.StatusOK)
+		io.Copy(w, f)
+	default:
+		http.Error(w, "bad op", http.StatusBadRequest)
+	}
+}
+
+func (s *bareServer) store(name string, body io.Reader) error {
+	tmp := filepath.Join(s.dir, ".tmp", name)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.CopyBuffer(f, body, make([]byte, 16384)); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
+		return err
+	}
+	if d, err := os.Open(s.dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// bareTransfer sends every chunk to a bareServer and reads each back, over
+// one connection made by the XFTP test client's dialer (the same TLS client
+// settings and HTTP/2 client), with o.parallel requests in flight.
+func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err error) {
+	s, err := startBare(filepath.Join(base, "bare"))
+	if err != nil {
+		return up, down, err
+	}
+	defer s.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	c, err := xftptest.Dial(ctx, s.ln.Addr().String(), xftptest.Options{KeyHash: s.key})
+	if err != nil {
+		return up, down, err
+	}
+	defer c.Close()
+	total := int64(len(chunks)) * int64(len(chunks[0]))
+	post := func(op string, i int, body io.Reader) (*http.Response, error) {
+		resp, err := c.Post(ctx, body, http.Header{"X-Op": {op}, "X-Name": {strconv.Itoa(i)}})
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s %d: status %d: %s", op, i, resp.StatusCode, b)
+		}
+		return resp, nil
+	}
+	t0 := time.Now()
+	err = forEach(len(chunks), o.parallel, func(i int) error {
+		resp, err := post("put", i, bytes.NewReader(chunks[i]))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	})
+	if err != nil {
+		return up, down, err
+	}
+	up = result{bytes: total, dur: time.Since(t0)}
+	t0 = time.Now()
+	err = forEach(len(chunks), o.parallel, func(i int) error {
+		resp, err := post("get", i, nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		n, err := io.Copy(io.Discard, resp.Body)
+		if err != nil {
+			return err
+		}
+		if n != int64(len(chunks[i])) {
+			return fmt.Errorf("get %d: %d bytes, want %d", i, n, len(chunks[i]))
+		}
+		return nil
+	})
+	if err != nil {
+		return up, down, err
+	}
+	down = result{bytes: total, dur: time.Since(t0)}
+	return up, down, nil
+}

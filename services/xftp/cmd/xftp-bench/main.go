@@ -1,0 +1,27 @@
+// Command xftp-bench measures xftp-server (make bench): upload and download
+// rates of one file split into chunks, over TLS on loopback, against an
+// xftp-server process; and, in the same run, the limit for the same bytes
+// over a bare HTTP/2 TLS connection (the same TLS settings and HTTP/2
+// server parameters) into and out of files on the same disk, synced as the
+// server syncs its chunks. It prints a Markdown table.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.server, "server", "bin/xftp-server", "xftp-server binary")
+	flag.Int64Var(&o.sizeMB, "size", 100, "file size in MB (rounded up to whole chunks)")
+	flag.IntVar(&o.chunkKB, "chunk", 4096, "chunk size in KB: 64, 256, 1024 or 4096")
+	flag.IntVar(&o.parallel, "parallel", 1, "chunks in flight at once (one connection, HTTP/2 streams)")
+	flag.StringVar(&o.dir, "dir", "", "directory for the server's data and the baseline's files (default: a temporary directory)")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "xftp-bench:", err)
+		os.Exit(1)
+	}
+}

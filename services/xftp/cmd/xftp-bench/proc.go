@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/services/xftp/internal/xftptest"
+)
+
+// serverProc is a running xftp-server process.
+type serverProc struct {
+	cmd  *exec.Cmd
+	addr string // 127.0.0.1:port
+	key  []byte // the CA fingerprint
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p, nil
+}
+
+// startServer runs `xftp-server init` in dir (quota quotaMB) and starts the
+// server; it returns once an XFTP handshake succeeds.
+func startServer(bin, dir string, quotaMB int64) (*serverProc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(bin, "init", "--data", dir, "--host", "127.0.0.1", "--port", port,
+		"--quota", fmt.Sprintf("%dmb", quotaMB), "--password", "none").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("init: %w: %s", err, out)
+	}
+	out, err = exec.Command(bin, "address", "--data", dir).Output()
+	if err != nil {
+		return nil, fmt.Errorf("address: %w", err)
+	}
+	a, err := address.ParseServer(strings.TrimSpace(string(out)), address.SchemeXFTP)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", out, err)
+	}
+	cmd := exec.Command(bin, "start", "--data", dir, "--grpc", "off", "--metrics", "off", "--log-level", "warn")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &serverProc{cmd: cmd, addr: "127.0.0.1:" + port, key: a.KeyHash}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := s.dial(ctx)
+		cancel()
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("xftp-server did not start")
+}
+
+// dial connects and runs the XFTP handshake.
+func (s *serverProc) dial(ctx context.Context) (*xftptest.Client, error) {
+	c, err := xftptest.Dial(ctx, s.addr, xftptest.Options{KeyHash: s.key})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Handshake(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *serverProc) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(40 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// cpu returns the process's user+system CPU time (/proc/PID/stat fields
+// 14 and 15, in USER_HZ = 100 ticks per second).
+func (s *serverProc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 > len(b) {
+		return 0
+	}
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100
+}
+
+// rss returns the process's resident set size in bytes (VmRSS).
+func (s *serverProc) rss() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			if len(f) < 2 {
+				return 0
+			}
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/xftp"
+	"github.com/simplexgo/services/xftp/internal/xftptest"
+)
+
+// stored is one uploaded chunk: the recipient's key and id.
+type stored struct {
+	rcv    crypto.PrivateKey
+	rid    []byte
+	digest []byte
+}
+
+// forEach runs fn for every index 0..n-1 on par goroutines and returns the
+// first error.
+func forEach(n, par int, fn func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  int
+	)
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if first != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// xftpTransfer starts xftp-server in base/xftp, uploads every chunk (FNEW
+// with one recipient, then FPUT) and downloads each back (FGET, decrypted
+// and checked against its SHA-256). It returns both rates, with the
+// server's CPU time of each, and the server's RSS at the end.
+func xftpTransfer(o options, base string, chunks [][]byte) (up, down result, rss int64, err error) {
+	total := int64(len(chunks)) * int64(len(chunks[0]))
+	srv, err := startServer(o.server, filepath.Join(base, "xftp"), 2*(total>>20)+64)
+	if err != nil {
+		return up, down, 0, err
+	}
+	defer srv.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	c, err := srv.dial(ctx)
+	if err != nil {
+		return up, down, 0, err
+	}
+	defer c.Close()
+	files := make([]stored, len(chunks))
+
+	cpu0, t0 := srv.cpu(), time.Now()
+	err = forEach(len(chunks), o.parallel, func(i int) error {
+		data := chunks[i]
+		d := sha256.Sum256(data)
+		snd, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		if err != nil {
+			return err
+		}
+		rcv, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		if err != nil {
+			return err
+		}
+		r, err := do(ctx, c, snd, nil, xftp.FNEW{SndKey: snd.Public(), Size: uint32(len(data)), Digest: d[:], RcvKeys: []crypto.PublicKey{rcv.Public()}}, nil)
+		if err != nil {
+			return fmt.Errorf("FNEW: %w", err)
+		}
+		ids, ok := r.(xftp.SIDS)
+		if !ok || len(ids.RecipientIDs) != 1 {
+			return fmt.Errorf("FNEW: %#v", r)
+		}
+		if r, err = do(ctx, c, snd, ids.SenderID, xftp.FPUT{}, bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("FPUT: %w", err)
+		}
+		if _, ok := r.(xftp.OK); !ok {
+			return fmt.Errorf("FPUT: %#v", r)
+		}
+		files[i] = stored{rcv: rcv, rid: ids.RecipientIDs[0], digest: d[:]}
+		return nil
+	})
+	if err != nil {
+		return up, down, 0, err
+	}
+	up = result{bytes: total, dur: time.Since(t0), cpu: srv.cpu() - cpu0}
+
+	cpu0, t0 = srv.cpu(), time.Now()
+	err = forEach(len(chunks), o.parallel, func(i int) error {
+		f := files[i]
+		dh, err := crypto.GenerateKey(crypto.X25519, rand.Reader)
+		if err != nil {
+			return err
+		}
+		head, err := c.Head(f.rcv, f.rid, xftp.FGET{RcvDHKey: dh.Public()})
+		if err != nil {
+			return err
+		}
+		r, err := c.Send(ctx, head, nil)
+		if err != nil {
+			return fmt.Errorf("FGET: %w", err)
+		}
+		defer r.Body.Close()
+		file, ok := r.Resp.(xftp.FILE)
+		if !ok {
+			return fmt.Errorf("FGET: %#v", r.Resp)
+		}
+		secret, err := crypto.DH(dh, file.SrvDHKey)
+		if err != nil {
+			return err
+		}
+		dec, err := crypto.NewBoxStreamDecryptor(r.Body, secret, file.Nonce)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, dec); err != nil {
+			return fmt.Errorf("FGET body: %w", err)
+		}
+		if !bytes.Equal(h.Sum(nil), f.digest) {
+			return errors.New("FGET: downloaded chunk differs from the uploaded one")
+		}
+		return nil
+	})
+	if err != nil {
+		return up, down, 0, err
+	}
+	down = result{bytes: total, dur: time.Since(t0), cpu: srv.cpu() - cpu0}
+	return up, down, srv.rss(), nil
+}
+
+// do sends one signed command (with an optional chunk body) and returns the
+// response; the rest of the response body is drained.
+func do(ctx context.Context, c *xftptest.Client, k crypto.PrivateKey, id []byte, cmd xftp.Command, body io.Reader) (xftp.Response, error) {
+	r, err := c.Do(ctx, k, id, cmd, body)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	return r.Resp, nil
+}
