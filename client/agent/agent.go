@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -50,6 +51,10 @@ type Config struct {
 	// without a queue mode), so that peers use the older handshake with
 	// KEY and HELLO. For tests and old servers.
 	NoSenderSecure bool
+	// RetryInterval is how often queued messages are retried in the
+	// background; 0 means 10 s, a negative value disables the retries.
+	// Failing retries back off up to 10 times the interval.
+	RetryInterval time.Duration
 }
 
 // EventType names an agent event [AP AEvent].
@@ -147,7 +152,48 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.wg.Add(1)
 	go a.pumpEvents()
+	if cfg.RetryInterval >= 0 {
+		a.wg.Add(1)
+		go a.retryLoop(cmp.Or(cfg.RetryInterval, 10*time.Second))
+	}
 	return a, nil
+}
+
+// retryLoop retries queued messages in the background, backing off while
+// they keep failing [AG runSmpQueueMsgDelivery retries, simplified].
+func (a *Agent) retryLoop(interval time.Duration) {
+	defer a.wg.Done()
+	delay := interval
+	for {
+		select {
+		case <-a.closed:
+			return
+		case <-time.After(delay):
+		}
+		if !a.hasPending() {
+			delay = interval
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		err := a.RetryPending(ctx)
+		cancel()
+		if err == nil {
+			delay = interval
+		} else {
+			delay = min(2*delay, 10*interval)
+		}
+	}
+}
+
+func (a *Agent) hasPending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.conns {
+		if len(c.Pending) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Events returns the channel of agent events. It is closed by Close.

@@ -24,9 +24,10 @@
 // exchange HELLO [AG ICDuplexSecure, helloMsg].
 //
 // Simplifications against the reference, each marked in the code: messages
-// are sent at once and, when that fails, kept in order and retried only on
-// the next send, a reconnection, A_QCONT or RetryPending (no background
-// worker with backoff and expiry); one SMP server is used for new queues;
+// are sent at once and, when that fails, kept in order and retried on the
+// next send, a reconnection, A_QCONT, RetryPending and a periodic
+// background retry (no per-queue worker, no expiry, no MWARN/MERR events);
+// one SMP server is used for new queues;
 // no queue rotation, ratchet re-synchronisation, short links,
 // notifications, private routing or post-quantum KEM.
 //

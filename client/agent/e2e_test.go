@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -394,4 +395,45 @@ func TestEndToEndJoinResume(t *testing.T) {
 	next(t, bob, agent.EvCON)
 	exchange(t, alice, aConn, bob, bConn, 1, true)
 	exchange(t, bob, bConn, alice, aConn, 1, true)
+}
+
+// A message that could not be sent (Bob's server unreachable from Alice)
+// is sent by the background retry once the server can be reached.
+func TestEndToEndBackgroundRetry(t *testing.T) {
+	srvA, srvB := relaytest.Start(t), relaytest.Start(t)
+	var mu sync.Mutex
+	blockB := false
+	alice, err := agent.New(agent.Config{
+		Servers:       []address.ServerAddress{srvA},
+		RetryInterval: 50 * time.Millisecond,
+		Dial: func(ctx context.Context, srv address.ServerAddress) (*smpclient.Client, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if blockB && srv.SameServer(srvB) {
+				return nil, errors.New("network down")
+			}
+			return smpclient.DialServer(ctx, srv, smpclient.Options{})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	bob := newAgent(t, srvB, nil)
+	aConn, bConn := connect(t, alice, bob)
+	mu.Lock()
+	blockB = true
+	mu.Unlock()
+	alice.DropConnections()
+	if _, err := alice.SendMessage(ctx(t), aConn, []byte("later")); !errors.Is(err, agent.ErrPending) {
+		t.Fatalf("send while unreachable: %v", err)
+	}
+	mu.Lock()
+	blockB = false
+	mu.Unlock()
+	next(t, alice, agent.EvSENT)
+	if m := next(t, bob, agent.EvMSG); string(m.Body) != "later" || m.Integrity != nil {
+		t.Fatalf("MSG %+v", m)
+	}
+	_ = bConn
 }

@@ -11,8 +11,9 @@ import (
 
 // ErrPending wraps the error of a SEND that failed temporarily: the
 // message is kept and sent again, in order, by the next send on the
-// connection, by RetryPending, after a reconnection or when the peer says
-// its queue has room again (A_QCONT).
+// connection, by the background retries (Config.RetryInterval), by
+// RetryPending, after a reconnection or when the peer says its queue has
+// room again (A_QCONT).
 var ErrPending = errors.New("agent: message queued for retry")
 
 // sendAMessage encrypts one agent message, queues it and sends the
@@ -22,8 +23,9 @@ var ErrPending = errors.New("agent: message queued for retry")
 //	SEND( ClientMsgEnvelope( "_" AgentEnvelope("M", ratchet(AgentMessage("M" id prevHash msg))) ) )
 //
 // Simplification: the reference delivers from a per-queue worker that
-// retries with backoff until the message expires; here retries happen on
-// the events listed at ErrPending only.
+// retries with backoff until the message expires (and reports MWARN/MERR);
+// here retries happen on the events listed at ErrPending, and queued
+// messages never expire.
 func (a *Agent) sendAMessage(ctx context.Context, c *Conn, msg AMessage) (int64, error) {
 	if c.Snd == nil || c.Ratchet == nil {
 		return 0, fmt.Errorf("%w: no send queue", ErrState)
