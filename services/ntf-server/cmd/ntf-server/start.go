@@ -74,7 +74,7 @@ func serve(ctx context.Context, stop func(), args []string, ready func()) error 
 	defer st.Close()
 
 	m := metrics.New()
-	pusher, closePusher, err := newPusher(c, log)
+	pusher, closePusher, fakeReader, err := newPusher(c, log)
 	if err != nil {
 		return err
 	}
@@ -152,6 +152,10 @@ func serve(ctx context.Context, stop func(), args []string, ready func()) error 
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", m.Handler())
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+		if fakeReader != nil {
+			// local runs: clients read the pushes to their token here
+			mux.Handle("/fake-apns/pushes", fakeReader)
+		}
 		httpSrv = &http.Server{Addr: c.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", c.MetricsAddr)
 		if err != nil {
@@ -211,34 +215,37 @@ func retries(n int) int {
 }
 
 // newPusher builds the APNs client: real APNs with the configured key, or
-// the built-in fake (an ephemeral key it trusts) when [APNS] fake is on.
-func newPusher(c config.Config, log *slog.Logger) (push.Pusher, func(), error) {
+// the built-in fake (an ephemeral key it trusts) when [APNS] fake is on;
+// then it also returns the fake's read-only pushes handler.
+func newPusher(c config.Config, log *slog.Logger) (push.Pusher, func(), http.Handler, error) {
 	cfg := apns.Config{KeyID: c.APNSKeyID, TeamID: c.APNSTeamID, Topic: c.APNSTopic,
 		URLs: map[ntf.Provider]string{
 			ntf.ProviderAPNSProd: c.APNSProdURL, ntf.ProviderAPNSDev: c.APNSDevURL, ntf.ProviderAPNSTest: c.APNSTestURL,
 		}}
 	closer := func() {}
+	var reader http.Handler
 	if c.FakeAPNs {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cfg.Key, cfg.KeyID = key, "FAKEKEY000"
 		fake, err := apnsfake.Start("127.0.0.1:0", apnsfake.Config{Key: &key.PublicKey, KeyID: cfg.KeyID,
 			TeamID: cfg.TeamID, Topic: cfg.Topic})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for p := range cfg.URLs {
 			cfg.URLs[p] = fake.URL()
 		}
 		cfg.RootCAs = fake.CertPool()
 		closer = func() { fake.Close() }
+		reader = fake.PushesHandler()
 		log.Warn("FakeAPNs", "url", fake.URL(), "note", "pushes are not delivered to devices")
 	} else {
 		key, err := apns.LoadKey(c.APNSKeyFile)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cfg.Key = key
 		if c.APNSCAFile != "" {
@@ -248,10 +255,10 @@ func newPusher(c config.Config, log *slog.Logger) (push.Pusher, func(), error) {
 			}
 			pem, err := os.ReadFile(c.APNSCAFile)
 			if err != nil {
-				return nil, nil, fmt.Errorf("[APNS] ca_file: %w", err)
+				return nil, nil, nil, fmt.Errorf("[APNS] ca_file: %w", err)
 			}
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, nil, fmt.Errorf("[APNS] ca_file %s: no certificate", c.APNSCAFile)
+				return nil, nil, nil, fmt.Errorf("[APNS] ca_file %s: no certificate", c.APNSCAFile)
 			}
 			cfg.RootCAs = pool
 		}
@@ -259,9 +266,9 @@ func newPusher(c config.Config, log *slog.Logger) (push.Pusher, func(), error) {
 	p, err := apns.New(cfg)
 	if err != nil {
 		closer()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return p, closer, nil
+	return p, closer, reader, nil
 }
 
 func idle(on bool, ttl time.Duration) time.Duration {

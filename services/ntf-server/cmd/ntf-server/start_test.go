@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -94,6 +95,23 @@ func TestStartLocal(t *testing.T) {
 	}
 	if strings.Contains(string(body), "00112233") {
 		t.Fatal("device token in metrics")
+	}
+	// the fake's read endpoint gives the verification push to the device
+	resp, err = http.Get("http://" + metricsAddr + "/fake-apns/pushes?token=00112233445566778899aabbccddeeff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pushes []struct {
+		DeviceToken string          `json:"deviceToken"`
+		Body        json.RawMessage `json:"body"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&pushes)
+	resp.Body.Close()
+	if err != nil || len(pushes) != 1 {
+		t.Fatalf("fake-apns pushes %v %+v", err, pushes)
+	}
+	if _, code, err := d.Decrypt(pushes[0].Body); err != nil || len(code) == 0 {
+		t.Fatalf("verification push: %v", err)
 	}
 	gc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
