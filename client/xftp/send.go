@@ -176,7 +176,10 @@ func Upload(ctx context.Context, enc io.ReaderAt, ef *EncryptedFile, servers []a
 
 // uploadChunk creates a chunk on srv and uploads it [FCM uploadFileChunk].
 func uploadChunk(ctx context.Context, p *pool, srv address.ServerAddress, enc io.ReaderAt, spec ChunkSpec, opts Options) (sentChunk, error) {
+	// Descriptions name the server without its password, as the
+	// reference's XFTPServer does [FCM SentFileChunkReplica].
 	sc := sentChunk{server: srv}
+	sc.server.BasicAuth = ""
 	var err error
 	if sc.sndKey, err = crypto.GenerateKey(crypto.Ed25519, opts.Random); err != nil {
 		return sc, err
