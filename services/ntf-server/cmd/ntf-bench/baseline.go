@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sideshow/apns2"
+	"github.com/sideshow/apns2/token"
+)
+
+// baseline pushes body to the fake as fast as it can with a bare apns2
+// client (token authentication with the bench's key, the transport
+// internal/apns builds: HTTP/2, one connection per host) from workers
+// goroutines, the concurrency the NTF server's dispatcher has. It returns
+// the pushes per second the fake received over d (after 1 s of warm-up).
+func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float64, error) {
+	cl := apns2.NewTokenClient(&token.Token{AuthKey: fake.key, KeyID: fake.keyID, TeamID: fake.teamID})
+	cl.Host = fake.url()
+	protos := new(http.Protocols)
+	protos.SetHTTP2(true)
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: fake.pool, MinVersion: tls.VersionTLS12},
+		Protocols:       protos,
+		HTTP2:           &http.HTTP2Config{SendPingTimeout: apns2.ReadIdleTimeout},
+		MaxConnsPerHost: 1,
+	}
+	defer tr.CloseIdleConnections()
+	cl.HTTPClient = &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	n := &apns2.Notification{DeviceToken: tokenHex(0), Topic: fake.topic, Payload: body, PushType: apns2.PushTypeAlert}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		first atomic.Pointer[error]
+	)
+	fake.setOnPush(nil)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				res, err := cl.PushWithContext(ctx, n)
+				if err == nil && res.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %d %s", res.StatusCode, res.Reason)
+				}
+				if err != nil {
+					if ctx.Err() == nil {
+						first.CompareAndSwap(nil, &err)
+						cancel()
+					}
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	n0, t0 := fake.accepted.Load(), time.Now()
+	time.Sleep(d)
+	n1, elapsed := fake.accepted.Load(), time.Since(t0)
+	cancel()
+	wg.Wait()
+	if e := first.Load(); e != nil {
+		return 0, fmt.Errorf("apns2: %w", *e)
+	}
+	return float64(n1-n0) / elapsed.Seconds(), nil
+}

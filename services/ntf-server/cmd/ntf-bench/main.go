@@ -1,0 +1,31 @@
+// Command ntf-bench measures ntf-server (make bench) against an smp-relay
+// process and a fake APNs in the bench process: notifications per second
+// from SEND (with the notification flag) at the relay to the push at the
+// fake APNs, next to a bare apns2 client pushing the same body to the same
+// fake with the same concurrency; the SEND→push latency; and the time the
+// server takes after a restart to resubscribe many notifier subscriptions
+// on one relay. It prints a Markdown table.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.relay, "relay", "bin/smp-relay", "smp-relay binary")
+	flag.StringVar(&o.ntf, "ntf", "bin/ntf-server", "ntf-server binary")
+	flag.IntVar(&o.tokens, "tokens", 32, "device tokens, each with one subscription to its own queue")
+	flag.IntVar(&o.window, "window", 4, "messages in flight per queue (sent, push not yet at the fake APNs)")
+	flag.IntVar(&o.workers, "workers", 32, "ntf-server [PUSH] workers, and the baseline's concurrent pushes")
+	flag.DurationVar(&o.duration, "duration", 0, "length of the push and baseline phases (default 10s)")
+	flag.IntVar(&o.subs, "subs", 100_000, "notifier subscriptions for the resubscribe phase")
+	flag.StringVar(&o.phases, "phases", "push,resubscribe", "phases to run")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "ntf-bench:", err)
+		os.Exit(1)
+	}
+}
