@@ -21,11 +21,9 @@ import (
 func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float64, error) {
 	cl := apns2.NewTokenClient(&token.Token{AuthKey: fake.key, KeyID: fake.keyID, TeamID: fake.teamID})
 	cl.Host = fake.url()
-	protos := new(http.Protocols)
-	protos.SetHTTP2(true)
 	tr := &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: fake.pool, MinVersion: tls.VersionTLS12},
-		Protocols:       protos,
+		TLSClientConfig: tlsConfig(fake),
+		Protocols:       h2Only(),
 		HTTP2:           &http.HTTP2Config{SendPingTimeout: apns2.ReadIdleTimeout},
 		MaxConnsPerHost: 1,
 	}
@@ -68,4 +66,14 @@ func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float6
 		return 0, fmt.Errorf("apns2: %w", *e)
 	}
 	return float64(n1-n0) / elapsed.Seconds(), nil
+}
+
+func tlsConfig(f *fakeAPNs) *tls.Config {
+	return &tls.Config{RootCAs: f.pool, MinVersion: tls.VersionTLS12}
+}
+
+func h2Only() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP2(true)
+	return p
 }

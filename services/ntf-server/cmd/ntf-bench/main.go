@@ -21,6 +21,7 @@ func main() {
 	flag.IntVar(&o.window, "window", 4, "messages in flight per queue (sent, push not yet at the fake APNs)")
 	flag.IntVar(&o.workers, "workers", 32, "ntf-server [PUSH] workers, and the baseline's concurrent pushes")
 	flag.DurationVar(&o.duration, "duration", 0, "length of the push and baseline phases (default 10s)")
+	flag.IntVar(&o.bodySize, "body", 8000, "SEND body size in bytes")
 	flag.IntVar(&o.subs, "subs", 100_000, "notifier subscriptions for the resubscribe phase")
 	flag.StringVar(&o.phases, "phases", "push,resubscribe", "phases to run")
 	flag.Parse()

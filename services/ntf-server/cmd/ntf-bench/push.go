@@ -23,6 +23,8 @@ type pushResult struct {
 	sent, pushed   int64   // whole run, warm-up included
 	ntfCPUPerPush  float64 // µs
 	relayCPUPerMsg float64 // µs
+	ntfCores       float64 // ntf-server CPU time / elapsed
+	relayCores     float64
 	ntfRSS         int64
 	body           []byte // one message push body, for the baseline
 	baseline       float64
@@ -167,7 +169,7 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 
 	stop := make(chan struct{})
 	var swg, rwg sync.WaitGroup
-	body := make([]byte, 8000)
+	body := make([]byte, o.bodySize)
 	for _, p := range pairs {
 		swg.Add(1)
 		go func() { // sender
@@ -260,6 +262,8 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 		pushed:         pushed.Load(),
 		ntfCPUPerPush:  float64((nCPU1 - nCPU0).Microseconds()) / float64(n),
 		relayCPUPerMsg: float64((rCPU1 - rCPU0).Microseconds()) / float64(max(sent1-sent0, 1)),
+		ntfCores:       (nCPU1 - nCPU0).Seconds() / elapsed.Seconds(),
+		relayCores:     (rCPU1 - rCPU0).Seconds() / elapsed.Seconds(),
 		ntfRSS:         ns.rss(),
 		body:           sample,
 	}

@@ -12,6 +12,7 @@ type options struct {
 	tokens     int
 	window     int
 	workers    int
+	bodySize   int
 	duration   time.Duration
 	subs       int
 	phases     string
@@ -25,6 +26,9 @@ func run(o options) error {
 	}
 	if o.tokens <= 0 || o.window <= 0 || o.workers <= 0 || o.subs <= 0 {
 		return fmt.Errorf("-tokens, -window, -workers and -subs must be positive")
+	}
+	if o.bodySize < 1 || o.bodySize > 16000 {
+		return fmt.Errorf("-body: 1..16000 bytes")
 	}
 	for _, b := range []string{o.relay, o.ntf} {
 		if _, err := os.Stat(b); err != nil {
@@ -53,11 +57,11 @@ func run(o options) error {
 		}
 		rows = append(rows,
 			row{"notifications/s (SEND→NMSG→push at APNs)", fmt.Sprintf("%.0f", r.pushesPerSec),
-				fmt.Sprintf("%d tokens × 1 subscription, %d in flight each, %s, %d push workers, 8 KB SEND bodies, %d-byte pushes", o.tokens, o.window, o.duration, o.workers, len(r.body))},
+				fmt.Sprintf("%d tokens × 1 subscription, %d in flight each, %s, %d push workers, %d-byte SEND bodies, %d-byte pushes", o.tokens, o.window, o.duration, o.workers, o.bodySize, len(r.body))},
 			row{"SEND→push latency p50", r.p50.Round(time.Microsecond).String(), fmt.Sprintf("%d samples", r.samples)},
 			row{"SEND→push latency p99", r.p99.Round(time.Microsecond).String(), ""},
-			row{"ntf-server CPU per push", fmt.Sprintf("%.0f µs", r.ntfCPUPerPush), "process user+system time / pushes"},
-			row{"smp-relay CPU per message", fmt.Sprintf("%.0f µs", r.relayCPUPerMsg), "SEND, MSG, ACK and NMSG"},
+			row{"ntf-server CPU per push", fmt.Sprintf("%.0f µs", r.ntfCPUPerPush), fmt.Sprintf("process user+system time / pushes; %.2f cores busy", r.ntfCores)},
+			row{"smp-relay CPU per message", fmt.Sprintf("%.0f µs", r.relayCPUPerMsg), fmt.Sprintf("SEND, MSG, ACK and NMSG; %.2f cores busy", r.relayCores)},
 			row{"ntf-server RSS", mb(r.ntfRSS), "after the run"},
 			row{"pushes lost", fmt.Sprintf("%d of %d", r.sent-r.pushed, r.sent), "messages sent whose push never arrived (5 s grace)"},
 			row{"bare apns2 pushes/s", fmt.Sprintf("%.0f", r.baseline), fmt.Sprintf("same body, fake, key and transport; %d concurrent pushes", o.workers)},
