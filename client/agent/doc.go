@@ -29,7 +29,10 @@
 // background retry (no per-queue worker, no expiry, no MWARN/MERR events);
 // one SMP server is used for new queues;
 // no queue rotation, ratchet re-synchronisation, short links,
-// notifications, private routing or post-quantum KEM.
+// private routing or post-quantum KEM. Notifications: EnableNotifications
+// (NKEY) gives the credentials for an NTF server's SNEW, NotificationConn
+// and DecryptNotificationMeta open a push's message entries (package push
+// does the NTF side); the reference's NtfSubSupervisor is not run.
 //
 // Contact addresses are supported: CreateContactAddress, JoinConnection
 // with a contact link (which sends a fresh invitation to the address),

@@ -95,6 +95,7 @@ type RcvQueue struct {
 	Mode          address.QueueMode
 	ClientVersion uint16
 	Status        QueueStatus
+	Notifier      *queueNotifier `json:",omitempty"` // after EnableNotifications
 }
 
 // SndQueue is a queue this agent sends to [AS SndQueue].
