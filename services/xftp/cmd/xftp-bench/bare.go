@@ -171,21 +171,15 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 		}
 		return resp, nil
 	}
-	t0 := time.Now()
-	err = forEach(len(chunks), o.parallel, func(i int) error {
+	put := func(i int) error {
 		resp, err := post("put", i, bytes.NewReader(chunks[i]))
 		if err != nil {
 			return err
 		}
 		io.Copy(io.Discard, resp.Body)
 		return resp.Body.Close()
-	})
-	if err != nil {
-		return up, down, err
 	}
-	up = result{bytes: total, dur: time.Since(t0)}
-	t0 = time.Now()
-	err = forEach(len(chunks), o.parallel, func(i int) error {
+	get := func(i int) error {
 		resp, err := post("get", i, nil)
 		if err != nil {
 			return err
@@ -199,8 +193,21 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 			return fmt.Errorf("get %d: %d bytes, want %d", i, n, len(chunks[i]))
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	// Warm-up, not timed, as for XFTP.
+	if err := put(0); err != nil {
+		return up, down, err
+	}
+	if err := get(0); err != nil {
+		return up, down, err
+	}
+	t0 := time.Now()
+	if err := forEach(len(chunks), o.parallel, put); err != nil {
+		return up, down, err
+	}
+	up = result{bytes: total, dur: time.Since(t0)}
+	t0 = time.Now()
+	if err := forEach(len(chunks), o.parallel, get); err != nil {
 		return up, down, err
 	}
 	down = result{bytes: total, dur: time.Since(t0)}
