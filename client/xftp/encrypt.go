@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/encoding"
 )
@@ -52,13 +53,14 @@ func (h FileHeader) encode() ([]byte, error) {
 }
 
 // parseFileHeader parses a header at the start of b and returns it with its
-// encoded length; text is made valid UTF-8 [FT FileHeader smpP].
+// encoded length; each invalid UTF-8 byte of the text becomes '?' [FT
+// FileHeader smpP, Util safeDecodeUtf8], so the text keeps its length.
 func parseFileHeader(b []byte) (FileHeader, int, error) {
 	d := encoding.NewDecoder(b)
 	var h FileHeader
-	h.Name = strings.ToValidUTF8(string(d.Short()), "\uFFFD")
+	h.Name = address.SafeUTF8(string(d.Short()))
 	if d.Maybe() {
-		e := strings.ToValidUTF8(string(d.Short()), "\uFFFD")
+		e := address.SafeUTF8(string(d.Short()))
 		h.Extra = &e
 	}
 	if err := d.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/encoding"
 	"github.com/simplexgo/protocol/xftp"
@@ -279,7 +280,7 @@ func FuzzDecryptFile(f *testing.F) {
 		}
 		var got bytes.Buffer
 		h, err := DecryptFile(bytes.NewReader(out.Bytes()), ef.Size, ef.Key, ef.Nonce, func(FileHeader) (io.Writer, error) { return &got, nil })
-		if err != nil || !bytes.Equal(got.Bytes(), content) || h.Name != strings.ToValidUTF8(truncateName(name), "\uFFFD") {
+		if err != nil || !bytes.Equal(got.Bytes(), content) || h.Name != address.SafeUTF8(truncateName(name)) {
 			t.Fatalf("round trip: %v, name %q", err, h.Name)
 		}
 		b := out.Bytes()
