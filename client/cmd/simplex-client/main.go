@@ -10,6 +10,9 @@
 //	simplex-client -profile DIR listen              receive until interrupted
 //	                                                (contact requests are accepted)
 //	simplex-client -profile DIR contacts            list contacts
+//	simplex-client -profile DIR push register -ntf ntf://... -token HEX -fake-apns URL
+//	                                                register a device token, subscribe contacts
+//	simplex-client -profile DIR push wait [-fetch]  decrypt the next message push
 //
 // The passphrase of the state is read from $SIMPLEX_PASSPHRASE or from
 // the file given with -passphrase-file. Only one command may use a

@@ -24,7 +24,8 @@ commands:
   join ALIAS LINK       join a connection from a link
   send ALIAS TEXT       send a message
   listen                print events and messages until interrupted
-  contacts              list contacts`
+  contacts              list contacts
+  push register|subscribe|status|wait   push notifications (push -h for help)`
 
 // opTimeout bounds the network part of one command.
 const opTimeout = 30 * time.Second
@@ -71,6 +72,8 @@ func runKDF(ctx context.Context, args []string, out io.Writer, kdf store.KDFPara
 		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.address(ctx, ag, out) })
 	case cmd == "contacts" && len(a) == 0:
 		return p.list(out)
+	case cmd == "push":
+		return p.pushCmd(ctx, a, out)
 	}
 	return errors.New(usage)
 }

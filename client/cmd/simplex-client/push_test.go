@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/simplexgo/client/internal/relaytest"
+)
+
+// TestCLIPush registers Bob's token with a real ntf-server (fake APNs),
+// subscribes his contact, and decrypts the push of Alice's next message,
+// then fetches the message.
+func TestCLIPush(t *testing.T) {
+	srv := relaytest.Start(t)
+	ntfSrv := relaytest.StartNTF(t)
+	t.Setenv("SIMPLEX_PASSPHRASE", "pass")
+	alice := filepath.Join(t.TempDir(), "alice")
+	bob := filepath.Join(t.TempDir(), "bob")
+	cli(t, "-profile", alice, "init", "-server", srv.String(), "-name", "Alice")
+	cli(t, "-profile", bob, "init", "-server", srv.String(), "-name", "Bob")
+	link := strings.TrimSpace(cli(t, "-profile", alice, "invite", "bob"))
+	cli(t, "-profile", bob, "join", "alice", link)
+	listen(t, alice, "connected: bob")
+	listen(t, bob, "connected: alice")
+
+	if err := runKDF(context.Background(), []string{"-profile", bob, "push", "wait"}, newOutput(), testKDF); err == nil ||
+		!strings.Contains(err.Error(), "no push token") {
+		t.Fatalf("wait before register: %v", err)
+	}
+	out := cli(t, "-profile", bob, "push", "register", "-ntf", ntfSrv.Server.String(), "-token", "AABBCCDDEEFF0011",
+		"-fake-apns", ntfSrv.FakeURL)
+	if !strings.Contains(out, "token registered and verified: ACTIVE") || !strings.Contains(out, "notifications on for alice") {
+		t.Fatalf("register:\n%s", out)
+	}
+	if out := cli(t, "-profile", bob, "push", "status"); !strings.Contains(out, "token apns_test aabbccddeeff0011: ACTIVE") ||
+		!strings.Contains(out, ": ACTIVE\n") {
+		t.Fatalf("status:\n%s", out)
+	}
+	cli(t, "-profile", alice, "send", "bob", "wake up")
+	out = cli(t, "-profile", bob, "push", "wait", "-timeout", "30s", "-fetch")
+	if !strings.Contains(out, "push: message from alice (server message id ") || !strings.Contains(out, "alice> wake up") {
+		t.Fatalf("wait:\n%s", out)
+	}
+}
