@@ -44,3 +44,21 @@ func TestCLIPush(t *testing.T) {
 		t.Fatalf("wait:\n%s", out)
 	}
 }
+
+// TestListenUntil checks listen's -until and -timeout for scripts.
+func TestListenUntil(t *testing.T) {
+	srv := relaytest.Start(t)
+	t.Setenv("SIMPLEX_PASSPHRASE", "pass")
+	alice := filepath.Join(t.TempDir(), "alice")
+	cli(t, "-profile", alice, "init", "-server", srv.String(), "-name", "Alice")
+	if out := cli(t, "-profile", alice, "listen", "-until", "listening", "-timeout", "10s"); !strings.Contains(out, "listening") {
+		t.Fatalf("listen: %q", out)
+	}
+	err := runKDF(context.Background(), []string{"-profile", alice, "listen", "-until", "never", "-timeout", "100ms"}, newOutput(), testKDF)
+	if err == nil || !strings.Contains(err.Error(), `no ["never"] within 100ms`) {
+		t.Fatalf("timeout: %v", err)
+	}
+	if err := runKDF(context.Background(), []string{"-profile", alice, "listen", "extra"}, newOutput(), testKDF); err == nil {
+		t.Fatal("extra argument accepted")
+	}
+}

@@ -23,7 +23,9 @@ commands:
   address               create (or show) the long-term contact address
   join ALIAS LINK       join a connection from a link
   send ALIAS TEXT       send a message
-  listen                print events and messages until interrupted
+  listen [-until TEXT]... [-timeout D]
+                        print events and messages until interrupted, or until
+                        the output contains every TEXT (error after D)
   contacts              list contacts
   push register|subscribe|status|wait   push notifications (push -h for help)`
 
@@ -66,8 +68,12 @@ func runKDF(ctx context.Context, args []string, out io.Writer, kdf store.KDFPara
 		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.join(ctx, ag, a[0], a[1], out) })
 	case cmd == "send" && len(a) == 2:
 		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.send(ctx, ag, a[0], a[1], out) })
-	case cmd == "listen" && len(a) == 0:
-		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.listen(ctx, ag, out) })
+	case cmd == "listen":
+		lo, err := parseListen(a, out)
+		if err != nil {
+			return err
+		}
+		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.listenUntil(ctx, ag, lo, out) })
 	case cmd == "address" && len(a) == 0:
 		return p.withAgent(ctx, func(ctx context.Context, ag *agent.Agent) error { return p.address(ctx, ag, out) })
 	case cmd == "contacts" && len(a) == 0:
