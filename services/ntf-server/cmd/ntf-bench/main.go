@@ -18,7 +18,7 @@ func main() {
 	flag.StringVar(&o.relay, "relay", "bin/smp-relay", "smp-relay binary")
 	flag.StringVar(&o.ntf, "ntf", "bin/ntf-server", "ntf-server binary")
 	flag.IntVar(&o.tokens, "tokens", 32, "device tokens, each with one subscription to its own queue")
-	flag.IntVar(&o.window, "window", 4, "messages in flight per queue (sent, push not yet at the fake APNs)")
+	flag.IntVar(&o.window, "window", 4, "messages in flight per queue (sent, push not yet at the fake APNs); keep tokens × window ≤ 4096, the server's push queue")
 	flag.IntVar(&o.workers, "workers", 32, "ntf-server [PUSH] workers, and the baseline's concurrent pushes")
 	flag.DurationVar(&o.duration, "duration", 0, "length of the push and baseline phases (default 10s)")
 	flag.IntVar(&o.bodySize, "body", 8000, "SEND body size in bytes")

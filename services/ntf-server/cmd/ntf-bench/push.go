@@ -128,6 +128,11 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 			return
 		}
 		pushed.Add(1)
+		bodyMu.Lock()
+		if sample == nil {
+			sample = bytes.Clone(body)
+		}
+		bodyMu.Unlock()
 		if measuring.Load() {
 			inWindow.Add(1)
 		}
@@ -150,11 +155,6 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 				fmt.Fprintln(os.Stderr, "ntf-bench: push:", err)
 				continue
 			}
-			bodyMu.Lock()
-			if sample == nil {
-				sample = bytes.Clone(a.body)
-			}
-			bodyMu.Unlock()
 			a.p.mu.Lock()
 			if t, ok := a.p.byID[id]; ok {
 				delete(a.p.byID, id)
@@ -255,6 +255,9 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 	latMu.Lock()
 	lat := slices.Clone(latencies)
 	latMu.Unlock()
+	bodyMu.Lock()
+	pushBody := sample
+	bodyMu.Unlock()
 	res := &pushResult{
 		pushesPerSec:   float64(n) / elapsed.Seconds(),
 		samples:        len(lat),
@@ -265,7 +268,7 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 		ntfCores:       (nCPU1 - nCPU0).Seconds() / elapsed.Seconds(),
 		relayCores:     (rCPU1 - rCPU0).Seconds() / elapsed.Seconds(),
 		ntfRSS:         ns.rss(),
-		body:           sample,
+		body:           pushBody,
 	}
 	if len(lat) > 0 {
 		slices.Sort(lat)
