@@ -233,8 +233,12 @@ func (c *Client) DownloadChunk(ctx context.Context, rcvKey crypto.PrivateKey, rc
 		return fmt.Errorf("FGET: %w", err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), d)
+	ew := &errWriter{w: w}
+	n, err := io.Copy(io.MultiWriter(ew, h), d)
 	if err != nil {
+		if ew.err != nil {
+			return fmt.Errorf("FGET: write: %w", ew.err)
+		}
 		if ctx.Err() != nil || isStreamReadError(err) {
 			return fmt.Errorf("FGET: %w: %w", ErrTransport, err)
 		}
@@ -253,6 +257,20 @@ func (c *Client) DownloadChunk(ctx context.Context, rcvKey crypto.PrivateKey, rc
 // the body rather than from a bad tag.
 func isStreamReadError(err error) bool {
 	return err != nil && !errors.Is(err, crypto.ErrDecrypt)
+}
+
+// errWriter remembers its writer's error, to tell it from read errors.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // DeleteChunk deletes a chunk (FDEL) [FC deleteXFTPChunk].

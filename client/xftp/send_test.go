@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,5 +305,90 @@ func TestSendErrors(t *testing.T) {
 	}
 	if _, err := Receive(ctx, res.Recipients[0], t.TempDir(), testOpts(t), nil); err != nil {
 		t.Errorf("Receive: %v", err)
+	}
+}
+
+// TestRetryOnDialFailure: failed connects are retried; with no retries
+// left the transport error is returned.
+func TestRetryOnDialFailure(t *testing.T) {
+	srv := startServer(t)
+	ctx := testCtx(t)
+	src, content := writeFile(t, t.TempDir(), "f.bin", 5000)
+	var mu sync.Mutex
+	fails := 0
+	opts := testOpts(t)
+	opts.Retries = 2
+	opts.Config.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fails < 2 {
+			fails++
+			return nil, errors.New("simulated connect failure")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	res, err := Send(ctx, src, []address.ServerAddress{srv}, opts, nil)
+	if err != nil || fails != 2 {
+		t.Fatalf("Send with 2 failed connects: %v (fails %d)", err, fails)
+	}
+	fails = 0
+	opts.Retries = 1
+	out := t.TempDir()
+	if _, err := Receive(ctx, res.Recipients[0], out, opts, nil); !errors.Is(err, ErrTransport) {
+		t.Fatalf("Receive with too few retries: %v, want ErrTransport", err)
+	}
+	fails = 0
+	opts.Retries = 2
+	p, err := Receive(ctx, res.Recipients[0], out, opts, nil)
+	if err != nil {
+		t.Fatalf("Receive with retries: %v", err)
+	}
+	if b, _ := os.ReadFile(p); !bytes.Equal(b, content) {
+		t.Fatal("content differs")
+	}
+}
+
+// TestReceiveRedirect: a description whose file is the YAML of another
+// description (redirect with that description's size and digest) [FCM
+// cliReceiveFile].
+func TestReceiveRedirect(t *testing.T) {
+	srv := startServer(t)
+	ctx := testCtx(t)
+	servers := []address.ServerAddress{srv}
+	dir := t.TempDir()
+	src, content := writeFile(t, dir, "file.bin", 100_000)
+	inner, err := Send(ctx, src, servers, testOpts(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := inner.Recipients[0].Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	yp := filepath.Join(dir, "redirect.yaml")
+	if err := os.WriteFile(yp, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outer, err := Send(ctx, yp, servers, testOpts(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := outer.Recipients[0]
+	fd.Redirect = &xftp.RedirectFileInfo{Size: inner.Recipients[0].Size, Digest: inner.Recipients[0].Digest}
+	bad := fd
+	bad.Redirect = &xftp.RedirectFileInfo{Size: fd.Redirect.Size + 1, Digest: fd.Redirect.Digest}
+	if _, err := Receive(ctx, bad, t.TempDir(), testOpts(t), nil); !errors.Is(err, ErrDescription) {
+		t.Fatalf("redirect with wrong size: %v", err)
+	}
+	p, err := Receive(ctx, fd, t.TempDir(), testOpts(t), nil)
+	if err != nil {
+		t.Fatalf("Receive via redirect: %v", err)
+	}
+	if filepath.Base(p) != "file.bin" {
+		t.Errorf("written to %s", p)
+	}
+	if b, _ := os.ReadFile(p); !bytes.Equal(b, content) {
+		t.Fatal("content differs")
 	}
 }
