@@ -20,7 +20,7 @@ import (
 // (and hands it to the callback), and rejects one signed with another key
 // (InvalidProviderToken) and a bad device token.
 func TestFakeAPNs(t *testing.T) {
-	f, err := startFakeAPNs()
+	f, err := startFakeAPNs("../../internal/apns/testdata/AuthKey_H82WD9K9AQ.p8", "H82WD9K9AQ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -19,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sideshow/apns2/token"
 )
 
 // pushFunc receives every accepted push: the device token (hex), the
@@ -54,9 +57,16 @@ type fakeAPNs struct {
 
 const maxPayload = 4096
 
-func startFakeAPNs() (*fakeAPNs, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+// startFakeAPNs starts the fake trusting provider key (a .p8 key file and
+// its key id); with keyFile "" it makes a P-256 key of its own.
+func startFakeAPNs(keyFile, keyID string) (*fakeAPNs, error) {
+	var key *ecdsa.PrivateKey
+	var err error
+	if keyFile != "" {
+		if key, err = token.AuthKeyFromFile(keyFile); err != nil {
+			return nil, fmt.Errorf("-apns-key: %w", err)
+		}
+	} else if key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, err
 	}
 	p8, err := x509.MarshalPKCS8PrivateKey(key)
@@ -71,7 +81,7 @@ func startFakeAPNs() (*fakeAPNs, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fakeAPNs{ln: ln, key: key, keyID: "BENCHKEY01", teamID: "5NN7GUYB6T", topic: "chat.simplex.app",
+	f := &fakeAPNs{ln: ln, key: key, keyID: keyID, teamID: "5NN7GUYB6T", topic: "chat.simplex.app",
 		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}),
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pool:    x509.NewCertPool(), goodJW: map[string]bool{}}

@@ -16,6 +16,8 @@ type options struct {
 	duration   time.Duration
 	subs       int
 	phases     string
+	apnsKey    string
+	apnsKeyID  string
 }
 
 type row struct{ metric, value, note string }
@@ -40,7 +42,7 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(base)
-	fake, err := startFakeAPNs()
+	fake, err := startFakeAPNs(o.apnsKey, o.apnsKeyID)
 	if err != nil {
 		return fmt.Errorf("fake APNs: %w", err)
 	}
