@@ -75,7 +75,7 @@ func openProfile(dir string, passphrase []byte, kdf store.KDFParams) (*profile, 
 func (p *profile) close() { p.st.Close() }
 
 func (p *profile) agent() (*agent.Agent, error) {
-	srv, err := address.ParseServer(p.cfg.Server, address.SchemeSMP)
+	srv, err := parseSMPServer(p.cfg.Server)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -120,4 +120,17 @@ func (p *profile) aliasOf(connID string) string {
 		}
 	}
 	return connID
+}
+
+// parseSMPServer parses the profile's SMP server: smp://fp[:password]@host[:port];
+// the password (a server's queue-creation password) is sent with NEW.
+func parseSMPServer(s string) (address.ServerAddress, error) {
+	srv, err := address.ParseServerAddress(s)
+	if err != nil {
+		return srv, err
+	}
+	if srv.Scheme != address.SchemeSMP {
+		return srv, fmt.Errorf("%q is not an smp:// address", s)
+	}
+	return srv, nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/simplexgo/client/agent"
 	"github.com/simplexgo/client/store"
-	"github.com/simplexgo/protocol/address"
 )
 
 const usage = `usage: simplex-client -profile DIR [-passphrase-file F] COMMAND
@@ -86,12 +85,12 @@ func runKDF(ctx context.Context, args []string, out io.Writer, kdf store.KDFPara
 
 func cmdInit(dir string, pass []byte, args []string, kdf store.KDFParams) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
-	server := fs.String("server", "", "SMP server address smp://fingerprint@host[:port]")
+	server := fs.String("server", "", "SMP server address smp://fingerprint[:password]@host[:port]")
 	name := fs.String("name", "", "display name sent to contacts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if _, err := address.ParseServer(*server, address.SchemeSMP); err != nil {
+	if _, err := parseSMPServer(*server); err != nil {
 		return fmt.Errorf("-server: %w", err)
 	}
 	if *name == "" {
