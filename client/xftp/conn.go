@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -73,6 +74,7 @@ func (c Config) chunkTimeout(size uint32) time.Duration {
 // stream.
 type Client struct {
 	server address.ServerAddress
+	url    string // https://host/, the requests' target
 	cfg    Config
 	tc     *transport.Conn
 	cc     *http2.ClientConn
@@ -123,13 +125,17 @@ func Dial(ctx context.Context, srv address.ServerAddress, cfg Config) (*Client, 
 		}
 		return nil, fmt.Errorf("%w: TLS with %s: %w", ErrTransport, srv, err)
 	}
-	cc, err := (&http2.Transport{}).NewClientConn(tc.TLSConn())
+	// No transparent gzip (the server never compresses); HTTP/2 pings
+	// detect a dead connection between requests.
+	h2 := &http2.Transport{DisableCompression: true, ReadIdleTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
+	cc, err := h2.NewClientConn(tc.TLSConn())
 	if err != nil {
 		tc.Close()
 		return nil, fmt.Errorf("%w: HTTP/2 with %s: %w", ErrTransport, srv, err)
 	}
 	c := &Client{
 		server: srv,
+		url:    (&url.URL{Scheme: "https", Host: urlHost(host), Path: "/"}).String(),
 		cfg:    cfg,
 		tc:     tc,
 		cc:     cc,
@@ -160,6 +166,14 @@ func chooseHost(srv address.ServerAddress) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: %s has no host reachable without Tor", ErrServerAddress, srv)
+}
+
+// urlHost brackets an IPv6 address for a URL.
+func urlHost(h string) string {
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
 }
 
 // Server returns the address this client is connected to.
@@ -300,7 +314,7 @@ func (c *Client) postBytes(ctx context.Context, body []byte) ([]byte, error) {
 // post sends POST / with body and checks for status 200; the caller closes
 // the response body [FC sendXFTPTransmission].
 func (c *Client) post(ctx context.Context, body io.Reader, size int64) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+c.server.Hosts[0]+"/", body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, body)
 	if err != nil {
 		return nil, fmt.Errorf("xftp: request: %w", err)
 	}

@@ -214,6 +214,11 @@ func TestDecryptFileErrors(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
+	for in, want := range map[string]string{"127.0.0.1": "127.0.0.1", "::1": "[::1]", "a.onion": "a.onion"} {
+		if got := urlHost(in); got != want {
+			t.Errorf("urlHost(%q) = %q", in, got)
+		}
+	}
 	long := strings.Repeat("é", 200) + ".txt"
 	tn := truncateName(long)
 	if len(tn) > 255 || !strings.HasSuffix(tn, ".txt") || !strings.HasPrefix(long, strings.TrimSuffix(tn, ".txt")) {

@@ -54,9 +54,18 @@ func sendReceive(t *testing.T, ctx context.Context, servers []address.ServerAddr
 	}
 	checkDescriptions(t, res)
 	outDir := t.TempDir()
-	out, err := Receive(ctx, res.Recipients[0], outDir, testOpts(t), nil)
+	var rcvDone int64
+	out, err := Receive(ctx, res.Recipients[0], outDir, testOpts(t), func(done, tot int64) {
+		if tot != res.Recipients[0].Size {
+			t.Errorf("receive progress total %d", tot)
+		}
+		rcvDone = done
+	})
 	if err != nil {
 		t.Fatalf("Receive %d bytes: %v", size, err)
+	}
+	if rcvDone != res.Recipients[0].Size {
+		t.Errorf("receive progress ended at %d of %d", rcvDone, res.Recipients[0].Size)
 	}
 	if out != filepath.Join(outDir, "file.bin") {
 		t.Errorf("written to %s", out)
