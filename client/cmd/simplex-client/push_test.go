@@ -9,11 +9,16 @@ import (
 	"github.com/simplexgo/client/internal/relaytest"
 )
 
-// TestCLIPush registers Bob's token with a real ntf-server (fake APNs),
-// subscribes his contact, and decrypts the push of Alice's next message,
-// then fetches the message.
-func TestCLIPush(t *testing.T) {
-	srv := relaytest.Start(t)
+// TestWholeFlow is make demo's flow as a test, against smp-relay (with a
+// queue-creation password, as make run) and ntf-server processes over
+// TCP: Alice invites, Bob joins, messages both ways, Bob registers a push
+// token (verification code from the fake APNs), Alice sends, Bob decrypts
+// the push to his connection and fetches the message.
+func TestWholeFlow(t *testing.T) {
+	srv := relaytest.StartWithPassword(t)
+	if srv.BasicAuth == "" {
+		t.Fatal("relay address without password")
+	}
 	ntfSrv := relaytest.StartNTF(t)
 	t.Setenv("SIMPLEX_PASSPHRASE", "pass")
 	alice := filepath.Join(t.TempDir(), "alice")
@@ -22,8 +27,12 @@ func TestCLIPush(t *testing.T) {
 	cli(t, "-profile", bob, "init", "-server", srv.String(), "-name", "Bob")
 	link := strings.TrimSpace(cli(t, "-profile", alice, "invite", "bob"))
 	cli(t, "-profile", bob, "join", "alice", link)
-	listen(t, alice, "connected: bob")
-	listen(t, bob, "connected: alice")
+	cli(t, "-profile", alice, "listen", "-until", "connected: bob", "-timeout", "30s")
+	cli(t, "-profile", bob, "listen", "-until", "connected: alice", "-timeout", "30s")
+	cli(t, "-profile", alice, "send", "bob", "Hello Bob")
+	cli(t, "-profile", bob, "listen", "-until", "alice> Hello Bob", "-timeout", "30s")
+	cli(t, "-profile", bob, "send", "alice", "Hi Alice")
+	cli(t, "-profile", alice, "listen", "-until", "bob> Hi Alice", "-until", "delivered: #", "-timeout", "30s")
 
 	if err := runKDF(context.Background(), []string{"-profile", bob, "push", "wait"}, newOutput(), testKDF); err == nil ||
 		!strings.Contains(err.Error(), "no push token") {

@@ -71,6 +71,19 @@ func freePort(t testing.TB) int {
 // (e.g. outside the workspace).
 func Start(t testing.TB) address.ServerAddress {
 	t.Helper()
+	return start(t, "--password", "none")
+}
+
+// StartWithPassword is Start with the relay's default init, which sets a
+// random queue-creation password (as `make run`): the address returned
+// carries it.
+func StartWithPassword(t testing.TB) address.ServerAddress {
+	t.Helper()
+	return start(t)
+}
+
+func start(t testing.TB, initArgs ...string) address.ServerAddress {
+	t.Helper()
 	buildOnce.Do(build)
 	if buildErr != nil {
 		t.Skipf("cannot build smp-relay: %v\n%s", buildErr, buildOut)
@@ -86,7 +99,7 @@ func Start(t testing.TB) address.ServerAddress {
 		}
 		return out.String()
 	}
-	run("init", "--data", data, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--password", "none")
+	run(append([]string{"init", "--data", data, "--host", "127.0.0.1", "--port", strconv.Itoa(port)}, initArgs...)...)
 	srv, err := address.ParseServerAddress(strings.TrimSpace(lastLine(run("address", "--data", data))))
 	if err != nil {
 		t.Fatalf("relay address: %v", err)
