@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -294,4 +296,26 @@ func FuzzDecryptFile(f *testing.F) {
 			t.Fatal("flipped byte not detected")
 		}
 	})
+}
+
+// TestUniquePath: suffixes go before the first dot, as uniqueCombine's
+// splitExtensions [FTU uniqueCombine].
+func TestUniquePath(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, want1, want2 string }{
+		{"a.tar.gz", "a.tar.gz", "a_1.tar.gz"},
+		{"noext", "noext", "noext_1"},
+		{".hidden", ".hidden", ".hidden_1"},
+	} {
+		p := uniquePath(dir, tt.name)
+		if filepath.Base(p) != tt.want1 {
+			t.Errorf("%s: first %s", tt.name, p)
+		}
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if p := uniquePath(dir, tt.name); filepath.Base(p) != tt.want2 {
+			t.Errorf("%s: second %s, want %s", tt.name, p, tt.want2)
+		}
+	}
 }

@@ -312,15 +312,18 @@ func SafeFileName(name string) string {
 	return name
 }
 
-// uniquePath returns dir/name, or dir/name_N.ext for the first N that does
-// not exist [reference uniqueCombine].
+// uniquePath returns dir/name, or dir/<base>_N<exts> for the first N from
+// 1 that does not exist, where exts starts at the name's first dot
+// [FTU uniqueCombine, which splits with splitExtensions].
 func uniquePath(dir, name string) string {
 	p := filepath.Join(dir, name)
 	if _, err := os.Lstat(p); err != nil {
 		return p
 	}
-	ext := filepath.Ext(name)
-	base := strings.TrimSuffix(name, ext)
+	base, ext := name, ""
+	if i := strings.IndexByte(name[min(1, len(name)):], '.'); i >= 0 {
+		base, ext = name[:i+1], name[i+1:]
+	}
 	for i := 1; ; i++ {
 		p = filepath.Join(dir, base+"_"+strconv.Itoa(i)+ext)
 		if _, err := os.Lstat(p); err != nil {

@@ -184,13 +184,33 @@ func TestSendReceiveRecipientsAndLink(t *testing.T) {
 	if len(res.Recipients) != 2 {
 		t.Fatalf("%d recipient descriptions", len(res.Recipients))
 	}
+	rcvPaths, sndPath, err := SaveDescriptions(dir, "report.pdf", res)
+	if err != nil || len(rcvPaths) != 2 || filepath.Base(filepath.Dir(sndPath)) != "report.pdf.xftp" || filepath.Base(rcvPaths[1]) != "rcv2.xftp" {
+		t.Fatalf("SaveDescriptions: %v %v %s", err, rcvPaths, sndPath)
+	}
+	if _, sndPath2, _ := SaveDescriptions(dir, "report.pdf", res); filepath.Base(filepath.Dir(sndPath2)) != "report_1.pdf.xftp" {
+		t.Errorf("second SaveDescriptions in %s", sndPath2)
+	}
+	y, err := os.ReadFile(rcvPaths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fd, err := ParseDescription(y); err != nil || fd.Party != xftp.PartyRecipient {
+		t.Fatalf("ParseDescription of rcv1.xftp: %v", err)
+	}
 	link, err := xftp.FileDescriptionURI{Scheme: address.SimplexScheme, Description: res.Recipients[1]}.String()
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := xftp.ParseFileDescriptionURI(link)
-	if err != nil {
-		t.Fatal(err)
+	u := struct{ Description xftp.FileDescription }{}
+	if u.Description, err = ParseDescription([]byte(link + "\n")); err != nil {
+		t.Fatalf("ParseDescription of link: %v", err)
+	}
+	if _, err := ParseDescription([]byte("simplex:/file#/?desc=x")); !errors.Is(err, ErrDescription) {
+		t.Errorf("bad link: %v", err)
+	}
+	if _, err := ParseDescription([]byte("party: sender\n")); !errors.Is(err, ErrDescription) {
+		t.Errorf("bad yaml: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "named.pdf")
 	got, err := Receive(ctx, u.Description, out, testOpts(t), nil)
