@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -126,5 +127,26 @@ func TestDialWrongKeyHash(t *testing.T) {
 	_, err := Dial(testCtx(t), srv, Config{})
 	if !errors.Is(err, ErrHandshake) || retriable(err) {
 		t.Fatalf("Dial with wrong key hash: %v", err)
+	}
+}
+
+func TestRetriable(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("x: %w", ErrTransport), true},
+		{fmt.Errorf("x: %w", ErrBadResponse), true},
+		{&ServerError{Type: xftp.ErrorType{Code: xftp.ErrTIMEOUT}}, true},
+		{&ServerError{Type: xftp.ErrorType{Code: xftp.ErrINTERNAL}}, true},
+		{&ServerError{Type: xftp.ErrorType{Code: xftp.ErrAUTH}}, false},
+		{&ServerError{Type: xftp.ErrorType{Code: xftp.ErrQUOTA}}, false},
+		{fmt.Errorf("%w: %w", ErrHandshake, errors.New("bad chain")), false},
+		{ErrChunkDigest, false},
+		{errors.New("other"), false},
+	} {
+		if got := retriable(tt.err); got != tt.want {
+			t.Errorf("retriable(%v) = %v", tt.err, got)
+		}
 	}
 }

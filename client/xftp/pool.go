@@ -86,8 +86,9 @@ func (p *pool) close() {
 }
 
 // withRetry runs f on a connection to srv, up to 1+retries times while it
-// fails with a retriable error, on a new connection each time, waiting
-// delay·attempt in between [FCM withRetry, withReconnect].
+// fails with a retriable error, waiting delay·attempt in between; after a
+// transport error the connection is replaced [FCM withRetry,
+// withReconnect].
 func (p *pool) withRetry(ctx context.Context, srv address.ServerAddress, retries int, delay time.Duration, f func(c *Client, attempt int) error) error {
 	var err error
 	for attempt := 0; attempt <= retries; attempt++ {
@@ -114,7 +115,11 @@ func (p *pool) withRetry(ctx context.Context, srv address.ServerAddress, retries
 		if ctx.Err() != nil || !retriable(err) {
 			return err
 		}
-		p.drop(srv, c)
+		// A server's temporary error (ERR TIMEOUT, INTERNAL…) leaves the
+		// connection usable, and other requests may be using it.
+		if errors.Is(err, ErrTransport) || errors.Is(err, ErrBadResponse) {
+			p.drop(srv, c)
+		}
 	}
 	return fmt.Errorf("after %d attempts: %w", retries+1, err)
 }
