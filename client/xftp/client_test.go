@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -147,6 +148,72 @@ func TestRetriable(t *testing.T) {
 	} {
 		if got := retriable(tt.err); got != tt.want {
 			t.Errorf("retriable(%v) = %v", tt.err, got)
+		}
+	}
+}
+
+type failAfter struct {
+	r io.Reader
+	n int
+}
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("connection reset")
+	}
+	p = p[:min(len(p), f.n)]
+	n, err := f.r.Read(p)
+	f.n -= n
+	return n, err
+}
+
+// TestReceiveChunk: FGET bodies built with the one-shot tail-tag box
+// (protocol/crypto BoxTailTag, vector-tested) decrypt; a wrong tag, size,
+// digest or a broken stream are told apart (CONFORMANCE-NOTES §5.2).
+func TestReceiveChunk(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 32)
+	var nonce [24]byte
+	nonce[3] = 9
+	chunk := make([]byte, 5000)
+	detRand(1).Read(chunk)
+	sum := sha256.Sum256(chunk)
+	body, err := crypto.BoxTailTag(secret, nonce, chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(body)
+	flipped[len(flipped)-1] ^= 1
+	longer, _ := crypto.BoxTailTag(secret, nonce, append(bytes.Clone(chunk), 0))
+	longer2, _ := crypto.BoxTailTag(secret, nonce, append(bytes.Clone(chunk), 0, 0))
+	shorter, _ := crypto.BoxTailTag(secret, nonce, chunk[:4999])
+	wrongDigest := bytes.Clone(sum[:])
+	wrongDigest[0] ^= 1
+	for _, tt := range []struct {
+		name   string
+		body   io.Reader
+		digest []byte
+		want   error
+	}{
+		{"ok", bytes.NewReader(body), sum[:], nil},
+		{"bad tag", bytes.NewReader(flipped), sum[:], ErrChunkDigest},
+		{"longer", bytes.NewReader(longer), sum[:], ErrChunkSize},
+		// Read stops one byte past size+tag, so the tag is misplaced.
+		{"longer by 2", bytes.NewReader(longer2), sum[:], ErrChunkDigest},
+		{"shorter", bytes.NewReader(shorter), sum[:], ErrChunkSize},
+		{"digest", bytes.NewReader(body), wrongDigest, ErrChunkDigest},
+		{"reset", &failAfter{r: bytes.NewReader(body), n: 3000}, sum[:], ErrTransport},
+		{"empty", bytes.NewReader(nil), sum[:], ErrChunkDigest},
+	} {
+		var out bytes.Buffer
+		err := receiveChunk(tt.body, secret, nonce, &out, 5000, tt.digest)
+		if tt.want == nil {
+			if err != nil || !bytes.Equal(out.Bytes(), chunk) {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}
 }

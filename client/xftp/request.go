@@ -225,30 +225,44 @@ func (c *Client) DownloadChunk(ctx context.Context, rcvKey crypto.PrivateKey, rc
 	if err != nil {
 		return fmt.Errorf("FGET: %w: server key: %w", ErrBadResponse, err)
 	}
+	if err := receiveChunk(r.body, secret, f.Nonce, w, size, digest); err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ErrTransport) {
+			return fmt.Errorf("FGET: %w: %w", ErrTransport, err)
+		}
+		return fmt.Errorf("FGET: %w", err)
+	}
+	return nil
+}
+
+// receiveChunk decrypts an FGET body (XSalsa20 stream ‖ 16-byte tag, key
+// from the DH secret) into w and checks its size and SHA-256 [FT
+// receiveEncFile, receiveSbFile].
+func receiveChunk(body io.Reader, secret []byte, nonce [crypto.NonceSize]byte, w io.Writer, size uint32, digest []byte) error {
 	// The encrypted body is exactly size bytes and the tag; read one byte
 	// more to detect a longer body.
-	body := io.LimitReader(r.body, int64(size)+crypto.TagSize+1)
-	d, err := crypto.NewBoxStreamDecryptor(body, secret, f.Nonce)
+	lr := io.LimitReader(body, int64(size)+crypto.TagSize+1)
+	d, err := crypto.NewBoxStreamDecryptor(lr, secret, nonce)
 	if err != nil {
-		return fmt.Errorf("FGET: %w", err)
+		return err
 	}
 	h := sha256.New()
 	ew := &errWriter{w: w}
 	n, err := io.Copy(io.MultiWriter(ew, h), d)
-	if err != nil {
-		if ew.err != nil {
-			return fmt.Errorf("FGET: write: %w", ew.err)
-		}
-		if ctx.Err() != nil || isStreamReadError(err) {
-			return fmt.Errorf("FGET: %w: %w", ErrTransport, err)
-		}
-		return fmt.Errorf("FGET: %w: %w", ErrChunkDigest, err)
+	switch {
+	case err == nil:
+	case ew.err != nil:
+		return fmt.Errorf("write: %w", ew.err)
+	case isStreamReadError(err):
+		return fmt.Errorf("%w: %w", ErrTransport, err)
+	default:
+		// A bad tag: the body is not what the server encrypted.
+		return fmt.Errorf("%w: %w", ErrChunkDigest, err)
 	}
 	if n != int64(size) {
-		return fmt.Errorf("FGET: %w: %d bytes, expected %d", ErrChunkSize, n, size)
+		return fmt.Errorf("%w: %d bytes, expected %d", ErrChunkSize, n, size)
 	}
 	if !bytes.Equal(h.Sum(nil), digest) {
-		return fmt.Errorf("FGET: %w", ErrChunkDigest)
+		return ErrChunkDigest
 	}
 	return nil
 }
