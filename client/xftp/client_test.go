@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/encoding"
 	"github.com/simplexgo/protocol/xftp"
 )
 
@@ -216,4 +217,52 @@ func TestReceiveChunk(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}
+}
+
+// TestDialVersion: no common version is ErrVersion; a lower maximum is
+// agreed.
+func TestDialVersion(t *testing.T) {
+	srv := startServer(t)
+	ctx := testCtx(t)
+	if _, err := Dial(ctx, srv, Config{VersionRange: encoding.VersionRange{Min: 4, Max: 5}}); !errors.Is(err, ErrVersion) {
+		t.Fatalf("Dial v4-5: %v", err)
+	}
+	c, err := Dial(ctx, srv, Config{VersionRange: encoding.VersionRange{Min: 1, Max: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Version() != 2 {
+		t.Fatalf("version %d", c.Version())
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	onion := srv
+	onion.Hosts = []string{"abc.onion"}
+	if _, err := Dial(ctx, onion, Config{}); !errors.Is(err, ErrServerAddress) {
+		t.Fatalf("onion only: %v", err)
+	}
+}
+
+// FuzzReceiveChunk: any body either fails or yields exactly the chunk
+// size with the expected digest.
+func FuzzReceiveChunk(f *testing.F) {
+	secret := bytes.Repeat([]byte{7}, 32)
+	var nonce [24]byte
+	chunk := []byte("chunk content")
+	body, _ := crypto.BoxTailTag(secret, nonce, chunk)
+	f.Add(body)
+	f.Add([]byte{})
+	f.Add(body[:20])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sum := sha256.Sum256(chunk)
+		var out bytes.Buffer
+		if err := receiveChunk(bytes.NewReader(b), secret, nonce, &out, uint32(len(chunk)), sum[:]); err != nil {
+			return
+		}
+		if !bytes.Equal(out.Bytes(), chunk) {
+			t.Fatalf("accepted %x as %q", b, out.Bytes())
+		}
+	})
 }
