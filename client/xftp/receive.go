@@ -31,12 +31,24 @@ const maxRedirectDepth = 1
 // every chunk. A description with a redirect is followed once.
 //
 // outPath is an existing directory (the file is written there under the
-// name in its header, made safe and unique) or a path that does not exist.
+// name in its header, made safe and unique; "" is the current directory)
+// or a path that does not exist in an existing directory.
 // The file is written under a temporary name and renamed when complete.
 // Receive returns the path written; when only acknowledgements failed the
 // path is returned with an error wrapping ErrAck.
 func Receive(ctx context.Context, fd xftp.FileDescription, outPath string, opts Options, progress Progress) (string, error) {
 	opts = opts.withDefaults()
+	if outPath == "" {
+		outPath = "."
+	}
+	// Fail before downloading when the output cannot be written.
+	if st, err := os.Stat(outPath); err == nil && !st.IsDir() {
+		return "", fmt.Errorf("%w: %s", ErrFileExists, outPath)
+	} else if err != nil {
+		if _, derr := os.Stat(filepath.Dir(outPath)); derr != nil {
+			return "", fmt.Errorf("xftp: output directory: %w", derr)
+		}
+	}
 	p := newPool(opts.Config)
 	defer p.close()
 	return receive(ctx, p, fd, outPath, opts, progress, maxRedirectDepth)

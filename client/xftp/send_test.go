@@ -224,10 +224,21 @@ func TestSendReceiveRecipientsAndLink(t *testing.T) {
 	if _, err := Receive(ctx, u.Description, t.TempDir(), testOpts(t), nil); !IsServerError(err, xftp.ErrAUTH) {
 		t.Fatalf("second Receive: %v, want AUTH", err)
 	}
-	// An existing output file is not overwritten.
+	// An existing output file is not overwritten, a missing directory is
+	// not created (both before downloading: the chunks stay available).
 	if _, err := Receive(ctx, res.Recipients[0], out, testOpts(t), nil); !errors.Is(err, ErrFileExists) {
 		t.Fatalf("Receive onto existing file: %v", err)
 	}
+	if _, err := Receive(ctx, res.Recipients[0], filepath.Join(dir, "no", "such"), testOpts(t), nil); err == nil {
+		t.Fatal("Receive into a missing directory")
+	}
+	wd, _ := os.Getwd()
+	t.Chdir(t.TempDir())
+	p, err := Receive(ctx, res.Recipients[0], "", testOpts(t), nil)
+	if err != nil || p != "report.pdf" {
+		t.Fatalf("Receive to the current directory: %q %v", p, err)
+	}
+	t.Chdir(wd)
 	if err := Delete(ctx, res.Sender, testOpts(t)); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
