@@ -13,6 +13,8 @@
 //	simplex-client -profile DIR push register -ntf ntf://... -token HEX -fake-apns URL
 //	                                                register a device token, subscribe contacts
 //	simplex-client -profile DIR push wait [-fetch]  decrypt the next message push
+//	simplex-client -profile DIR file send -xftp xftp://... ALIAS PATH
+//	simplex-client -profile DIR file receive [-out DIR]
 //
 // The passphrase of the state is read from $SIMPLEX_PASSPHRASE or from
 // the file given with -passphrase-file. Only one command may use a

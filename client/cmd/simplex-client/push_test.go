@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +14,8 @@ import (
 
 // TestWholeFlow is make demo's flow as a test, against smp-relay (with a
 // queue-creation password, as make run) and ntf-server processes over
-// TCP: Alice invites, Bob joins, messages both ways, Bob registers a push
+// TCP: Alice invites, Bob joins, messages both ways, Alice sends a file
+// over an xftp-server process that Bob receives intact, Bob registers a push
 // token (verification code from the fake APNs), Alice sends, Bob decrypts
 // the push to his connection and fetches the message.
 func TestWholeFlow(t *testing.T) {
@@ -34,11 +38,27 @@ func TestWholeFlow(t *testing.T) {
 	cli(t, "-profile", bob, "send", "alice", "Hi Alice")
 	cli(t, "-profile", alice, "listen", "-until", "bob> Hi Alice", "-until", "delivered: #", "-timeout", "30s")
 
+	// a file over XFTP, announced by a message
+	xftpSrv := relaytest.StartXFTP(t)
+	file := filepath.Join(t.TempDir(), "photo.bin")
+	content := make([]byte, 300_000)
+	rand.Read(content)
+	if err := os.WriteFile(file, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli(t, "-profile", alice, "file", "send", "-xftp", xftpSrv.String(), "bob", file)
+	rcvDir := filepath.Join(t.TempDir(), "received")
+	out := cli(t, "-profile", bob, "file", "receive", "-out", rcvDir, "-timeout", "30s")
+	got, err := os.ReadFile(filepath.Join(rcvDir, "photo.bin"))
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("received file: %v\n%s", err, out)
+	}
+
 	if err := runKDF(context.Background(), []string{"-profile", bob, "push", "wait"}, newOutput(), testKDF); err == nil ||
 		!strings.Contains(err.Error(), "no push token") {
 		t.Fatalf("wait before register: %v", err)
 	}
-	out := cli(t, "-profile", bob, "push", "register", "-ntf", ntfSrv.Server.String(), "-token", "AABBCCDDEEFF0011",
+	out = cli(t, "-profile", bob, "push", "register", "-ntf", ntfSrv.Server.String(), "-token", "AABBCCDDEEFF0011",
 		"-fake-apns", ntfSrv.FakeURL)
 	if !strings.Contains(out, "token registered and verified: ACTIVE") || !strings.Contains(out, "notifications on for alice") {
 		t.Fatalf("register:\n%s", out)

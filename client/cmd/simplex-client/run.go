@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/simplexgo/client/agent"
@@ -26,7 +27,9 @@ commands:
                         print events and messages until interrupted, or until
                         the output contains every TEXT (error after D)
   contacts              list contacts
-  push register|subscribe|status|wait   push notifications (push -h for help)`
+  push register|subscribe|status|wait   push notifications (push -h for help)
+  file send -xftp XFTP_ADDRESS ALIAS PATH | file receive [-out DIR]
+                        send / receive a file over XFTP (file -h for help)`
 
 // opTimeout bounds the network part of one command.
 const opTimeout = 30 * time.Second
@@ -79,6 +82,8 @@ func runKDF(ctx context.Context, args []string, out io.Writer, kdf store.KDFPara
 		return p.list(out)
 	case cmd == "push":
 		return p.pushCmd(ctx, a, out)
+	case cmd == "file":
+		return p.fileCmd(ctx, a, out)
 	}
 	return errors.New(usage)
 }
@@ -268,7 +273,11 @@ func (p *profile) event(ctx context.Context, ag *agent.Agent, e agent.Event, out
 		if e.Integrity != nil {
 			warn = fmt.Sprintf(" (%v)", e.Integrity)
 		}
-		fmt.Fprintf(out, "%s> %s%s\n", alias, e.Body, warn)
+		body := string(e.Body)
+		if strings.HasPrefix(body, fileMsgPrefix) {
+			body = "[file: run file receive]"
+		}
+		fmt.Fprintf(out, "%s> %s%s\n", alias, body, warn)
 		return ag.AckMessage(ctx, e.ConnID, e.MsgID, true)
 	case agent.EvRCVD:
 		fmt.Fprintf(out, "delivered: #%d to %s\n", e.MsgID, alias)

@@ -165,3 +165,20 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// StartXFTP builds and starts xftp-server on a free 127.0.0.1 port (its
+// default init: a random upload password, carried in the address). It is
+// stopped when the test ends.
+func StartXFTP(t testing.TB) address.ServerAddress {
+	t.Helper()
+	bin := Binary(t, "github.com/simplexgo/services/xftp/cmd/xftp-server")
+	data, port := t.TempDir(), freePort(t)
+	runCmd(t, bin, "init", "--data", data, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--grpc", "off", "--metrics", "off")
+	out := runCmd(t, bin, "address", "--data", data)
+	srv, err := address.ParseServerAddress(strings.TrimSpace(lastLine(out)))
+	if err != nil {
+		t.Fatalf("xftp-server address %q: %v", out, err)
+	}
+	startProcess(t, "xftp-server", port, bin, "start", "--data", data, "--grpc", "off", "--metrics", "off")
+	return srv
+}
