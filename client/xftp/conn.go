@@ -89,11 +89,8 @@ type Client struct {
 // [FC getXFTPClient, xftpClientHandshakeV1].
 func Dial(ctx context.Context, srv address.ServerAddress, cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
-	if srv.Scheme != address.SchemeXFTP {
-		return nil, fmt.Errorf("%w: %s is not an xftp:// server", ErrServerAddress, srv)
-	}
-	if len(srv.KeyHash) != certs.FingerprintSize {
-		return nil, fmt.Errorf("%w: key hash of %d bytes", ErrServerAddress, len(srv.KeyHash))
+	if err := checkServer(srv); err != nil {
+		return nil, err
 	}
 	host, err := chooseHost(srv)
 	if err != nil {
@@ -155,6 +152,18 @@ func Dial(ctx context.Context, srv address.ServerAddress, cfg Config) (*Client, 
 		}
 	}
 	return c, nil
+}
+
+// checkServer rejects addresses Dial cannot use.
+func checkServer(srv address.ServerAddress) error {
+	if srv.Scheme != address.SchemeXFTP {
+		return fmt.Errorf("%w: %s is not an xftp:// server", ErrServerAddress, srv)
+	}
+	if len(srv.KeyHash) != certs.FingerprintSize {
+		return fmt.Errorf("%w: key hash of %d bytes", ErrServerAddress, len(srv.KeyHash))
+	}
+	_, err := chooseHost(srv)
+	return err
 }
 
 // chooseHost returns the first host that is not an onion address (this

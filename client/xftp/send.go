@@ -104,6 +104,11 @@ func Send(ctx context.Context, path string, servers []address.ServerAddress, opt
 	if opts.Recipients > MaxRecipients {
 		return nil, fmt.Errorf("xftp: %d recipients, at most %d", opts.Recipients, MaxRecipients)
 	}
+	for _, srv := range servers {
+		if err := checkServer(srv); err != nil {
+			return nil, err
+		}
+	}
 	src, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("xftp: %w", err)

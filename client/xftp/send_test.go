@@ -309,6 +309,13 @@ func TestSendErrors(t *testing.T) {
 	if _, err := Send(ctx, src, nil, testOpts(t), nil); !errors.Is(err, ErrNoServers) {
 		t.Errorf("no servers: %v", err)
 	}
+	smp, err := address.ParseServerAddress("smp://LcJUMfVhwD8yxjAiSaDzzGF3-kLG4Uh0Fl_ZIjrRwjI=@localhost:5223")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Send(ctx, src, []address.ServerAddress{smp}, testOpts(t), nil); !errors.Is(err, ErrServerAddress) {
+		t.Errorf("smp server: %v", err)
+	}
 	srv := startServer(t, "--password", "secret")
 	servers := []address.ServerAddress{srv}
 	if _, err := Send(ctx, filepath.Join(dir, "missing"), servers, testOpts(t), nil); err == nil {
