@@ -323,14 +323,30 @@ func (c *server) serve(ctx context.Context, cl *smpclient.Client) {
 			batch := c.queue
 			c.queue = nil
 			c.mu.Unlock()
+			// Several NSUB batches in flight: the relay answers one while
+			// the next is signed and sent, so resubscribing many
+			// subscriptions is not a sequence of round trips.
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, nsubBatchesInFlight)
 			for len(batch) > 0 {
 				n := min(len(batch), c.s.o.BatchSize)
-				c.nsub(ctx, cl, batch[:n])
+				part := batch[:n]
 				batch = batch[n:]
+				sem <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					c.nsub(ctx, cl, part)
+				}()
 			}
+			wg.Wait()
 		}
 	}
 }
+
+// nsubBatchesInFlight bounds the NSUB batches sent before their responses.
+const nsubBatchesInFlight = 4
 
 // nsub sends NSUB for subs in one batch and records the results.
 func (c *server) nsub(ctx context.Context, cl *smpclient.Client, subs []store.Subscription) {
