@@ -48,8 +48,8 @@ type SkippedKey struct {
 }
 
 // Ratchet is the whole state of one side of a connection's double ratchet
-// [R Ratchet]. It has only exported data fields so that it can be stored
-// as JSON. It is not safe for concurrent use.
+// [R Ratchet]. Its state is in exported data fields so that it can be
+// stored as JSON (the unexported ones are a cache). It is not safe for concurrent use.
 type Ratchet struct {
 	Version Versions
 	AD      []byte            // associated data, the same on both sides
@@ -63,6 +63,19 @@ type Ratchet struct {
 	NHKr    []byte            // next receiving header key
 	Skipped []SkippedKey      `json:",omitempty"`
 	Rand    io.Reader         `json:"-"` // key generation; nil = crypto/rand
+
+	// the public half of DHRs, for the Raw it was computed from: an X448
+	// scalar multiplication, most of the cost of Encrypt otherwise
+	pubFor []byte
+	pub    crypto.PublicKey
+}
+
+// dhrsPublic returns DHRs's public key, computed once per ratchet key.
+func (r *Ratchet) dhrsPublic() crypto.PublicKey {
+	if r.pubFor == nil || !bytes.Equal(r.pubFor, r.DHRs.Raw) {
+		r.pub, r.pubFor = r.DHRs.Public(), bytes.Clone(r.DHRs.Raw)
+	}
+	return r.pub
 }
 
 func (r *Ratchet) rand() io.Reader {
@@ -148,7 +161,7 @@ func (r *Ratchet) encrypt(msg []byte, paddedLen int, kem *KEMParams, hdrLen int)
 	// Without PQ the advertised maximum is the larger of our current
 	// version and the version we support [R rcEncryptHeader maxSupported'].
 	maxV := max(CurrentVersion, v)
-	hdr, err := encodeMsgHeader(v, MsgHeader{MaxVersion: maxV, DHRs: r.DHRs.Public(), KEM: kem, PN: r.PN, Ns: r.Ns})
+	hdr, err := encodeMsgHeader(v, MsgHeader{MaxVersion: maxV, DHRs: r.dhrsPublic(), KEM: kem, PN: r.PN, Ns: r.Ns})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHeaderSyntax, err)
 	}
