@@ -3,6 +3,7 @@ package push_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
@@ -150,7 +151,27 @@ func TestEndToEndPush(t *testing.T) {
 	if msg.ConnID != bConn || string(msg.Body) != "pushed hello" {
 		t.Fatalf("MSG %+v", msg)
 	}
-	if _, err := alice.NotificationConn(m.Queue.Server.KeyHash, m.Queue.NotifierID); err == nil {
-		t.Fatal("Alice maps Bob's notifier")
+	if _, err := alice.NotificationConn(m.Queue.Server.KeyHash, m.Queue.NotifierID); !errors.Is(err, agent.ErrNotFound) {
+		t.Fatalf("Alice maps Bob's notifier: %v", err)
+	}
+	if _, err := bob.NotificationConn([]byte("another server"), m.Queue.NotifierID); !errors.Is(err, agent.ErrNotFound) {
+		t.Fatalf("notifier on another server: %v", err)
+	}
+	if _, err := alice.DecryptNotificationMeta(aConn, m.Nonce, m.EncMeta); !errors.Is(err, agent.ErrNoNotifier) {
+		t.Fatalf("meta without notifier: %v", err)
+	}
+	m.EncMeta[0] ^= 1
+	if _, err := bob.DecryptNotificationMeta(bConn, m.Nonce, m.EncMeta); err == nil {
+		t.Fatal("tampered metadata opened")
+	}
+	// the subscription is reported, and the token can be deleted
+	if st, err := d.CheckSubscription(ctx, c, subID); err != nil || st.Code != ntf.SubActive {
+		t.Fatalf("SCHK %v %v", st, err)
+	}
+	if err := d.Delete(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Check(ctx, c); !errors.Is(err, push.ErrServer) {
+		t.Fatalf("TCHK after TDEL: %v", err)
 	}
 }
