@@ -63,7 +63,7 @@ func (p *profile) fileSend(ctx context.Context, ag *agent.Agent, args []string, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*opTimeout)
 	defer cancel()
-	res, err := xftp.Send(ctx, path, []address.ServerAddress{srv}, xftp.Options{}, nil)
+	res, err := xftp.Send(ctx, path, []address.ServerAddress{srv}, xftp.Options{}, progressBar(os.Stderr, "upload  "))
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (p *profile) fileReceive(ctx context.Context, ag *agent.Agent, args []strin
 			if err != nil {
 				return fmt.Errorf("file link: %w", err)
 			}
-			path, err := xftp.Receive(ctx, u.Description, *dir, xftp.Options{}, nil)
+			path, err := xftp.Receive(ctx, u.Description, *dir, xftp.Options{}, progressBar(os.Stderr, "download"))
 			if err != nil {
 				return err
 			}
