@@ -11,6 +11,7 @@ require (
 
 require (
 	github.com/cloudflare/circl v1.6.5 // indirect
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
 

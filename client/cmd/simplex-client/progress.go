@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 )
@@ -12,11 +11,7 @@ import (
 // terminal, and nil (no progress output) otherwise, so that scripts and
 // pipes get clean output.
 func progressBar(w io.Writer, label string) func(done, total int64) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
-	}
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+	if !isTerminal(w) {
 		return nil
 	}
 	var last time.Time

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+
+	qrcode "github.com/skip2/go-qrcode"
 )
 
 func TestRenderBar(t *testing.T) {
@@ -23,5 +26,20 @@ func TestRenderBar(t *testing.T) {
 	// Not a terminal: no progress output at all.
 	if progressBar(&bytes.Buffer{}, "send") != nil {
 		t.Error("progress on a non-terminal writer")
+	}
+}
+
+// A QR code of an invitation-sized link renders (the CLI prints it only on
+// a terminal).
+func TestQRRenders(t *testing.T) {
+	var b bytes.Buffer
+	printQR(&b, "x")
+	if b.Len() != 0 {
+		t.Fatal("QR on a non-terminal writer")
+	}
+	link := "simplex:/invitation#/?v=2-7&smp=" + strings.Repeat("A", 600)
+	q, err := qrcode.New(link, qrcode.Low)
+	if err != nil || len(q.ToSmallString(false)) == 0 {
+		t.Fatalf("QR for a %d-byte link: %v", len(link), err)
 	}
 }

@@ -138,6 +138,7 @@ func (p *profile) invite(ctx context.Context, ag *agent.Agent, alias string, out
 		return err
 	}
 	fmt.Fprintln(out, link)
+	printQR(os.Stderr, link)
 	return nil
 }
 
