@@ -61,7 +61,7 @@ func (c *chunkDir) receive(r io.Reader, size uint32, digest []byte) (string, err
 		return "", err
 	}
 	h := sha256.New()
-	buf := make([]byte, 16384)
+	buf := make([]byte, copyBufSize)
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(r, int64(size)), buf)
 	if err != nil {
 		return fail(fmt.Errorf("chunk: read: %w", err))
@@ -154,3 +154,8 @@ func isChunkName(name string) bool {
 
 // validSize reports whether n is an allowed chunk size [FCH serverChunkSizes].
 func validSize(n uint32) bool { return xftp.ValidChunkSize(n) }
+
+// copyBufSize is the piece size chunk bodies are streamed in: large enough
+// that hashing, file writes and HTTP/2 reads are not dominated by per-call
+// overhead, small enough to keep no chunk in memory.
+const copyBufSize = 128 << 10

@@ -147,7 +147,7 @@ func (s *Server) sendFile(f store.File, rcvDH crypto.PublicKey) reply {
 		if err != nil {
 			return err
 		}
-		n, err := io.CopyBuffer(enc, io.LimitReader(file, int64(f.Size)), make([]byte, 16384))
+		n, err := io.CopyBuffer(enc, io.LimitReader(file, int64(f.Size)), make([]byte, copyBufSize))
 		if err != nil {
 			return err
 		}
