@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,27 +73,14 @@ func cmdInit(args []string) error {
 			return err
 		}
 	}
-	caDER, caKey, err := certs.NewCA(alg, "XFTP server CA", rand.Reader)
-	if err != nil {
-		return fmt.Errorf("create CA: %w", err)
-	}
-	leafKey, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+	fp, err := certs.CreateServerIdentity(certs.IdentityFiles{
+		CACert: c.CACertPath(), CAKey: c.CAKeyPath(), ServerCert: c.ServerCertPath(), ServerKey: c.ServerKeyPath(),
+		Fingerprint: c.FingerprintPath(),
+	}, alg, "XFTP server CA", c.Hosts[0], rand.Reader)
 	if err != nil {
 		return err
 	}
-	leafDER, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), c.Hosts[0], rand.Reader)
-	if err != nil {
-		return fmt.Errorf("create server certificate: %w", err)
-	}
-	fp := certs.Fingerprint(caDER)
-	err = errors.Join(
-		certs.WriteCertFile(c.CACertPath(), caDER),
-		certs.WriteKeyFile(c.CAKeyPath(), caKey),
-		certs.WriteCertFile(c.ServerCertPath(), leafDER),
-		certs.WriteKeyFile(c.ServerKeyPath(), leafKey),
-		os.WriteFile(c.FingerprintPath(), []byte(encoding.B64URL(fp)+"\n"), 0o644),
-		os.WriteFile(c.IniPath(), []byte(iniContent(c)), 0o600),
-	)
+	err = os.WriteFile(c.IniPath(), []byte(iniContent(c)), 0o600)
 	if err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
