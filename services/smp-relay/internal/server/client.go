@@ -37,13 +37,14 @@ type client struct {
 	resp chan []out    // responses, in command order; bounded (backpressure on this client's reader)
 	kick chan struct{} // wakes the writer for events; cap 1
 
-	mu      sync.Mutex
-	subs    map[string]*sub     // recipientId -> subscription; guarded by mu
-	ntfSubs map[string]struct{} // notifierIds subscribed; guarded by mu
-	events  []out               // pushed events waiting for the writer; guarded by mu
-	closed  bool                // guarded by mu
-	writing bool                // a writer goroutine is running; guarded by mu
-	ended   bool                // the last writer has closed the wire; guarded by mu
+	mu       sync.Mutex
+	subs     map[string]*sub     // recipientId -> subscription; guarded by mu
+	ntfSubs  map[string]struct{} // notifierIds subscribed; guarded by mu
+	events   []out               // pushed events waiting for the writer; guarded by mu
+	closed   bool                // guarded by mu
+	writing  bool                // a writer goroutine is running; guarded by mu
+	ended    bool                // the last writer has closed the wire; guarded by mu
+	draining bool                // closeGracefully ran: no more reads; guarded by mu
 
 	quit     chan struct{} // closed to stop the writer after it flushes
 	quitOnce sync.Once
@@ -128,19 +129,25 @@ func (c *client) processPayload(ctx context.Context, payload []byte) []out {
 
 // setIdleDeadline lets a connection with no subscriptions idle for
 // IdleTimeout at most (the reference's inactive-client expiry).
+// It fails once the connection is draining, so that a deadline set by
+// closeGracefully is never pushed back (both run under c.mu).
 func (c *client) setIdleDeadline() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.draining {
+		return errDraining
+	}
 	if c.srv.opts.IdleTimeout <= 0 {
 		return nil
 	}
-	c.mu.Lock()
-	hasSubs := len(c.subs) > 0 || len(c.ntfSubs) > 0
-	c.mu.Unlock()
 	var t time.Time
-	if !hasSubs {
+	if len(c.subs) == 0 && len(c.ntfSubs) == 0 {
 		t = time.Now().Add(c.srv.opts.IdleTimeout)
 	}
 	return c.w.setReadDeadline(t)
 }
+
+var errDraining = errors.New("server: connection draining")
 
 // respond queues responses for the writer, blocking while the queue is
 // full: a client that does not read its responses stops being read.
@@ -306,9 +313,10 @@ func (c *client) write(batch []out) error {
 func (c *client) closeGracefully() {
 	c.quitOnce.Do(func() { close(c.quit) })
 	c.mu.Lock()
+	c.draining = true
 	c.startWriter()
-	c.mu.Unlock()
 	_ = c.w.setReadDeadline(time.Now())
+	c.mu.Unlock()
 }
 
 // abort closes the connection at once.
