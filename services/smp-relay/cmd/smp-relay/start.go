@@ -105,6 +105,13 @@ func cmdStart(args []string) error {
 		return err
 	}
 
+	ntfFile := filepath.Join(c.DataDir, "ntfs.bin")
+	if n, err := srv.LoadNotifications(ntfFile); err != nil {
+		log.Warn("NotificationsRestoreFailed", "err", err)
+	} else if n > 0 {
+		log.Info("NotificationsRestored", "count", n)
+	}
+
 	var wg sync.WaitGroup
 	errc := make(chan error, len(c.Ports)+2)
 	serveCtx, cancelServe := context.WithCancel(ctx)
@@ -189,6 +196,11 @@ func cmdStart(args []string) error {
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); err != nil {
 		log.Warn("ShutdownForced", "err", err)
+	}
+	if n, err := srv.SaveNotifications(ntfFile); err != nil {
+		log.Error("NotificationsSaveFailed", "err", err)
+	} else if n > 0 {
+		log.Info("NotificationsSaved", "count", n)
 	}
 	if grpcSrv != nil {
 		grpcSrv.GracefulStop()
