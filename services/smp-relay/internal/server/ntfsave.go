@@ -81,4 +81,3 @@ func (s *Server) LoadNotifications(path string) (int, error) {
 	}
 	return loaded, os.Remove(path)
 }
-
