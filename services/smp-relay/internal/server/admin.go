@@ -52,15 +52,6 @@ func (s *Server) DeleteQueue(ctx context.Context, sid []byte) error {
 		return err
 	}
 	s.m.QueuesDeleted.Inc()
-	if sc := s.hub.remove(s.hub.rcv, q.RecipientID, nil); sc != nil {
-		s.m.Subscriptions.Dec()
-		sc.mu.Lock()
-		delete(sc.subs, string(q.RecipientID))
-		sc.pushLocked(out{entityID: q.RecipientID, msg: smp.DELD{}})
-		sc.mu.Unlock()
-	}
-	if q.Notifier != nil {
-		s.notifierGone(q.Notifier.ID)
-	}
+	s.queueGone(q)
 	return nil
 }

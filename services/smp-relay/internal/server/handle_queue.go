@@ -192,17 +192,24 @@ func (h *handlerCtx) deleteQueue(ctx context.Context) []out {
 		}
 	}
 	h.c.mu.Unlock()
-	if other := s.hub.remove(s.hub.rcv, rid, nil); other != nil {
-		s.m.Subscriptions.Dec()
-		other.mu.Lock()
-		delete(other.subs, string(rid))
-		other.pushLocked(out{entityID: rid, msg: smp.DELD{}})
-		other.mu.Unlock()
-	}
-	if h.q.Notifier != nil {
-		s.notifierGone(h.q.Notifier.ID)
-	}
+	s.queueGone(h.q)
 	return h.ok()
+}
+
+// queueGone ends what a deleted queue leaves behind: its subscriber on
+// another connection gets DELD (END below v10), its notifier subscriber
+// DELD, its pending notifications are dropped.
+func (s *Server) queueGone(q *store.Queue) {
+	if sc := s.hub.remove(s.hub.rcv, q.RecipientID, nil); sc != nil {
+		s.m.Subscriptions.Dec()
+		sc.mu.Lock()
+		delete(sc.subs, string(q.RecipientID))
+		sc.pushLocked(out{entityID: q.RecipientID, msg: smp.DELD{}})
+		sc.mu.Unlock()
+	}
+	if q.Notifier != nil {
+		s.notifierGone(q.Notifier.ID)
+	}
 }
 
 // queueInfo handles QUE: the queue's state as JSON [MS getQueueInfo].
