@@ -158,7 +158,6 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 		return up, down, err
 	}
 	defer c.Close()
-	total := int64(len(chunks)) * int64(len(chunks[0]))
 	post := func(op string, i int, body io.Reader) (*http.Response, error) {
 		resp, err := c.Post(ctx, body, http.Header{"X-Op": {op}, "X-Name": {strconv.Itoa(i)}})
 		if err != nil {
@@ -201,15 +200,11 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 	if err := get(0); err != nil {
 		return up, down, err
 	}
-	t0 := time.Now()
-	if err := forEach(len(chunks), o.parallel, put); err != nil {
+	if up, err = phase(o, "bare-upload", nil, chunks, put); err != nil {
 		return up, down, err
 	}
-	up = result{bytes: total, dur: time.Since(t0)}
-	t0 = time.Now()
-	if err := forEach(len(chunks), o.parallel, get); err != nil {
+	if down, err = phase(o, "bare-download", nil, chunks, get); err != nil {
 		return up, down, err
 	}
-	down = result{bytes: total, dur: time.Since(t0)}
 	return up, down, nil
 }

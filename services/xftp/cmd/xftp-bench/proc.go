@@ -20,6 +20,8 @@ type serverProc struct {
 	cmd  *exec.Cmd
 	addr string // 127.0.0.1:port
 	key  []byte // the CA fingerprint
+	// admin is the metrics/pprof address ("" when off).
+	admin string
 }
 
 func freePort() (string, error) {
@@ -33,8 +35,9 @@ func freePort() (string, error) {
 }
 
 // startServer runs `xftp-server init` in dir (quota quotaMB) and starts the
-// server; it returns once an XFTP handshake succeeds.
-func startServer(bin, dir string, quotaMB int64) (*serverProc, error) {
+// server; it returns once an XFTP handshake succeeds. With admin the
+// server's metrics and pprof listener is on (for -cpuprofile).
+func startServer(bin, dir string, quotaMB int64, admin bool) (*serverProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -52,12 +55,23 @@ func startServer(bin, dir string, quotaMB int64) (*serverProc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("address %q: %w", out, err)
 	}
-	cmd := exec.Command(bin, "start", "--data", dir, "--grpc", "off", "--metrics", "off", "--log-level", "warn")
+	metrics := "off"
+	if admin {
+		mp, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		metrics = "127.0.0.1:" + mp
+	}
+	cmd := exec.Command(bin, "start", "--data", dir, "--grpc", "off", "--metrics", metrics, "--log-level", "warn")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &serverProc{cmd: cmd, addr: "127.0.0.1:" + port, key: a.KeyHash}
+	if admin {
+		s.admin = metrics
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

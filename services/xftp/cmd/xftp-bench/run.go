@@ -16,6 +16,7 @@ type options struct {
 	chunkKB  int
 	parallel int
 	dir      string
+	prof     profiler
 }
 
 type row struct{ metric, value, note string }

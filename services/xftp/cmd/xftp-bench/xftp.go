@@ -67,7 +67,7 @@ func forEach(n, par int, fn func(i int) error) error {
 // server's CPU time of each, and the server's RSS at the end.
 func xftpTransfer(o options, base string, chunks [][]byte) (up, down result, rss int64, err error) {
 	total := int64(len(chunks)) * int64(len(chunks[0]))
-	srv, err := startServer(o.server, filepath.Join(base, "xftp"), 2*(total>>20)+64)
+	srv, err := startServer(o.server, filepath.Join(base, "xftp"), 2*(total>>20)+64, o.prof.prefix != "")
 	if err != nil {
 		return up, down, 0, err
 	}
@@ -153,17 +153,41 @@ func xftpTransfer(o options, base string, chunks [][]byte) (up, down result, rss
 	if err := download(0); err != nil {
 		return up, down, 0, err
 	}
-	cpu0, t0 := srv.cpu(), time.Now()
-	if err := forEach(len(chunks), o.parallel, upload); err != nil {
+	if up, err = phase(o, "xftp-upload", srv, chunks, upload); err != nil {
 		return up, down, 0, err
 	}
-	up = result{bytes: total, dur: time.Since(t0), cpu: srv.cpu() - cpu0}
-	cpu0, t0 = srv.cpu(), time.Now()
-	if err := forEach(len(chunks), o.parallel, download); err != nil {
+	if down, err = phase(o, "xftp-download", srv, chunks, download); err != nil {
 		return up, down, 0, err
 	}
-	down = result{bytes: total, dur: time.Since(t0), cpu: srv.cpu() - cpu0}
 	return up, down, srv.rss(), nil
+}
+
+// phase runs fn for every chunk with o.parallel in flight and measures it
+// (and profiles it with -cpuprofile); srv is the xftp-server process, nil
+// for the bare paths.
+func phase(o options, name string, srv *serverProc, chunks [][]byte, fn func(i int) error) (result, error) {
+	admin := ""
+	if srv != nil {
+		admin = srv.admin
+	}
+	stop, err := o.prof.start(name, admin)
+	if err != nil {
+		return result{}, err
+	}
+	var cpu0 time.Duration
+	if srv != nil {
+		cpu0 = srv.cpu()
+	}
+	t0 := time.Now()
+	err = forEach(len(chunks), o.parallel, fn)
+	r := result{bytes: int64(len(chunks)) * int64(len(chunks[0])), dur: time.Since(t0)}
+	if srv != nil {
+		r.cpu = srv.cpu() - cpu0
+	}
+	if perr := stop(); err == nil {
+		err = perr
+	}
+	return r, err
 }
 
 // do sends one signed command (with an optional chunk body) and returns the

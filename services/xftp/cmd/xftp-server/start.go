@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -119,6 +120,9 @@ func cmdStart(args []string) error {
 	if c.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", srv.Metrics().Handler())
+		// pprof on the admin listener only (never the XFTP port).
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 		mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 			if srv.Draining() {
