@@ -112,6 +112,25 @@ type PublicKey struct {
 type PrivateKey struct {
 	Alg Algorithm
 	Raw []byte // Ed25519/Ed448 seed or X25519/X448 scalar
+
+	// ed25519 is seed || public key, set by WithPublic: signing with it
+	// skips deriving the public half, a base-point multiplication that
+	// costs as much as the signature itself.
+	ed25519 ed25519.PrivateKey
+}
+
+// WithPublic returns k with its public half attached, so that Sign and
+// Public do not derive it again (it only matters for Ed25519, the key
+// type of every SMP command signature). pub must be k's own public key,
+// as returned by Public and stored next to k: an Ed25519 signature made
+// with a wrong public half is invalid and, over a message also signed with
+// the right one, reveals the private key. A pub of another algorithm or
+// size is ignored.
+func (k PrivateKey) WithPublic(pub PublicKey) PrivateKey {
+	if k.Alg == Ed25519 && pub.Alg == Ed25519 && len(k.Raw) == ed25519.SeedSize && len(pub.Raw) == ed25519.PublicKeySize {
+		k.ed25519 = append(append(make(ed25519.PrivateKey, 0, ed25519.PrivateKeySize), k.Raw...), pub.Raw...)
+	}
+	return k
 }
 
 // ParsePublicKeyDER parses a SubjectPublicKeyInfo of any of the four
@@ -166,6 +185,9 @@ func (k PrivateKey) DER() []byte {
 func (k PrivateKey) Public() PublicKey {
 	switch k.Alg {
 	case Ed25519:
+		if k.ed25519 != nil {
+			return PublicKey{Alg: k.Alg, Raw: bytes.Clone(k.ed25519[ed25519.SeedSize:])}
+		}
 		pub := ed25519.NewKeyFromSeed(k.Raw).Public().(ed25519.PublicKey)
 		return PublicKey{Alg: k.Alg, Raw: []byte(pub)}
 	case Ed448:
@@ -204,6 +226,9 @@ func GenerateKey(a Algorithm, rand io.Reader) (PrivateKey, error) {
 func Sign(k PrivateKey, msg []byte) ([]byte, error) {
 	switch k.Alg {
 	case Ed25519:
+		if k.ed25519 != nil {
+			return ed25519.Sign(k.ed25519, msg), nil
+		}
 		return ed25519.Sign(ed25519.NewKeyFromSeed(k.Raw), msg), nil
 	case Ed448:
 		return ed448.Sign(ed448.NewKeyFromSeed(k.Raw), msg, ""), nil

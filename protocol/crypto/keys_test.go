@@ -111,3 +111,57 @@ func FuzzParseKeyDER(f *testing.F) {
 		}
 	})
 }
+
+// TestWithPublic checks that a key with its public half attached signs
+// exactly as the bare seed does (Ed25519 signatures are deterministic) and
+// reports the same public key, and that other algorithms ignore it.
+func TestWithPublic(t *testing.T) {
+	k, err := GenerateKey(Ed25519, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp := k.WithPublic(k.Public())
+	msg := []byte("NSUB signed by the notification server")
+	want, _ := Sign(k, msg)
+	got, err := Sign(kp, msg)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("Sign with public half = %x, %v; want %x", got, err, want)
+	}
+	if !kp.Public().Equal(k.Public()) {
+		t.Fatal("Public differs with the public half attached")
+	}
+	if !Verify(k.Public(), msg, got) {
+		t.Fatal("signature does not verify")
+	}
+	x, _ := GenerateKey(X25519, rand.Reader)
+	if xp := x.WithPublic(x.Public()); xp.ed25519 != nil {
+		t.Fatal("X25519 key got an Ed25519 expansion")
+	}
+	other, _ := GenerateKey(Ed448, rand.Reader)
+	if kq := k.WithPublic(other.Public()); kq.ed25519 != nil {
+		t.Fatal("Ed448 public key attached to an Ed25519 key")
+	}
+}
+
+func BenchmarkSignEd25519(b *testing.B) {
+	k, _ := GenerateKey(Ed25519, rand.Reader)
+	msg := make([]byte, 100)
+	b.Run("seed", func(b *testing.B) {
+		for b.Loop() {
+			Sign(k, msg)
+		}
+	})
+	kp := k.WithPublic(k.Public())
+	b.Run("with-public", func(b *testing.B) {
+		for b.Loop() {
+			Sign(kp, msg)
+		}
+	})
+	pub := k.Public()
+	sig, _ := Sign(k, msg)
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			Verify(pub, msg, sig)
+		}
+	})
+}

@@ -131,7 +131,13 @@ func newRelay(bin, dir string) (*relay, error) {
 
 // start starts the relay on r.dir and waits until it answers PING.
 func (r *relay) start() error {
-	p, err := startProc(r.bin, "start", "--data", r.dir, "--grpc", "off", "--metrics", "off", "--log-level", "warn")
+	// NTF_BENCH_RELAY_PPROF=addr serves the relay's admin listener (pprof)
+	// there, for profiling a phase.
+	metrics := "off"
+	if a := os.Getenv("NTF_BENCH_RELAY_PPROF"); a != "" {
+		metrics = a
+	}
+	p, err := startProc(r.bin, "start", "--data", r.dir, "--grpc", "off", "--metrics", metrics, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
@@ -242,6 +248,7 @@ func (n *ntfServer) start() (time.Duration, error) {
 		return 0, err
 	}
 	n.proc = p
+	fmt.Fprintf(os.Stderr, "ntf-bench: ntf-server pprof at http://%s/debug/pprof/\n", n.metrics)
 	if err := waitFor("ntf-server", func(ctx context.Context) error {
 		c, err := n.dial(ctx)
 		if err == nil {

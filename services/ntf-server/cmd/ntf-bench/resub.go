@@ -89,6 +89,7 @@ func resubscribe(o options, base string, fake *fakeAPNs) (*resubResult, error) {
 		return nil, fmt.Errorf("first start: %w", err)
 	}
 	ns.stop()
+	fmt.Fprintln(os.Stderr, "ntf-bench: restarting ntf-server")
 	rc0 := r.cpu()
 	d, failed, err := startUntilSubscribed(ns, o.subs)
 	if err != nil {

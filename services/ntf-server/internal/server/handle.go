@@ -321,8 +321,10 @@ func (s *Server) snew(sess *transport.Session, t *transport.ParsedTransmission, 
 	if err != nil {
 		return nil, err
 	}
+	// The public half is derived once here and stored with the key, so
+	// that each NSUB (every restart and reconnect) only signs.
 	sub := store.Subscription{ID: id, TokenID: tk.ID, Server: c.SMPServer, NotifierID: bytes.Clone(c.NotifierID),
-		NotifierKey: c.NotifierKey, Status: ntf.SubStatus{Code: ntf.SubNew}}
+		NotifierKey: c.NotifierKey.WithPublic(c.NotifierKey.Public()), Status: ntf.SubStatus{Code: ntf.SubNew}}
 	if err := s.st.AddSubscription(sub); err != nil {
 		if errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotFound) {
 			return nil, errAUTH

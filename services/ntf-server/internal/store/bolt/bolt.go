@@ -2,12 +2,14 @@
 //
 // Buckets (keys; values):
 //
-//	tokens     tokenId                              → token record (JSON)
+//	tokens     tokenId                              → token record
 //	devices    provider 0x00 deviceToken 0x00 tokenId → empty (TNEW/TVFY lookups)
-//	subs       subId                                → subscription record (JSON)
+//	subs       subId                                → subscription record
 //	queues     serverKey 0x00 notifierId            → subId
 //	tokenSubs  len(tokenId) tokenId subId           → empty
-//	lastNtfs   len(tokenId) tokenId subId           → last notification (JSON)
+//	lastNtfs   len(tokenId) tokenId subId           → last notification
+//
+// The records' binary layout is in codec.go.
 //
 // serverKey is store.ServerKey (text without NUL); ids are at most 255
 // bytes (the protocol's short strings), so the prefixes are unambiguous.
@@ -15,7 +17,6 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -360,15 +361,39 @@ func (s *Store) DeleteSubscription(id []byte) (sub store.Subscription, err error
 	return sub, err
 }
 
-// SetSubStatus implements store.Store.
+// SetSubStatus implements store.Store. It rewrites only the status field
+// of binary records (one NSUB answer each, 100 000 after a restart).
 func (s *Store) SetSubStatus(srv address.ServerAddress, nids [][]byte, st ntf.SubStatus) (n int, err error) {
+	status := st.String()
+	prefix := append([]byte(store.ServerKey(srv)), 0)
 	err = s.db.Update(func(tx *bbolt.Tx) error {
+		queues, subs := tx.Bucket(bQueues), tx.Bucket(bSubs)
+		qk := prefix
 		for _, nid := range nids {
-			sub, found, err := findSub(tx, srv, nid)
+			qk = append(qk[:len(prefix)], nid...)
+			id := queues.Get(qk)
+			if id == nil {
+				continue
+			}
+			v := subs.Get(id)
+			if v == nil {
+				continue
+			}
+			if cur, rest, ok := subStatus(v); ok {
+				if string(cur) == status {
+					continue
+				}
+				if err := subs.Put(id, withSubStatus(rest, status)); err != nil {
+					return err
+				}
+				n++
+				continue
+			}
+			sub, err := decodeSub(v) // a JSON record of an earlier build
 			if err != nil {
 				return err
 			}
-			if !found || (sub.Status.Code == st.Code && bytes.Equal(sub.Status.Err, st.Err)) {
+			if sub.Status.Code == st.Code && bytes.Equal(sub.Status.Err, st.Err) {
 				continue
 			}
 			sub.Status = st
@@ -425,7 +450,7 @@ func (s *Store) AddLastNtf(m ntf.PNMessageData) (t store.Token, list []ntf.PNMes
 			return store.ErrNotActive
 		}
 		b := tx.Bucket(bLastNtfs)
-		v, err := json.Marshal(lastNtfRec{SubID: sub.ID, TS: m.Timestamp, Nonce: m.Nonce[:], EncMeta: m.EncMeta})
+		v, err := encodeLastNtf(lastNtfRec{SubID: sub.ID, TS: m.Timestamp, Nonce: m.Nonce[:], EncMeta: m.EncMeta})
 		if err != nil {
 			return err
 		}
@@ -440,9 +465,9 @@ func (s *Store) AddLastNtf(m ntf.PNMessageData) (t store.Token, list []ntf.PNMes
 		var all []entry
 		c := b.Cursor()
 		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-			var r lastNtfRec
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("bolt: last notification: %w", err)
+			r, err := decodeLastNtf(v)
+			if err != nil {
+				return err
 			}
 			all = append(all, entry{bytes.Clone(k), r})
 		}
