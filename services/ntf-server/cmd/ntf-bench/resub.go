@@ -232,6 +232,7 @@ func seedStore(path string, srv address.ServerAddress, nk crypto.PrivateKey, nid
 		return nil, nil, err
 	}
 	subIDs := make([][]byte, len(nids))
+	nk = nk.WithPublic(nk.Public()) // as SNEW stores it
 	for i, nid := range nids {
 		subIDs[i] = randomID()
 		if err := st.AddSubscription(store.Subscription{ID: subIDs[i], TokenID: tk.ID, Server: srv, NotifierID: nid,

@@ -120,6 +120,7 @@ func (c *client) processPayload(ctx context.Context, payload []byte) []out {
 	if err != nil {
 		return []out{{msg: smp.ERR{Err: smp.ErrBlock}}}
 	}
+	c.preverify(ctx, reqs)
 	var outs []out
 	for i := range reqs {
 		outs = append(outs, c.handle(ctx, &reqs[i])...)

@@ -19,6 +19,7 @@ type request struct {
 	command    []byte
 	err        error // transport-level problem with this transmission (answered as is)
 	errEntity  bool  // whether the error response echoes the entity id
+	pre        *preVerified
 }
 
 // handle processes one transmission and returns its response and any
@@ -240,6 +241,14 @@ const (
 // this session's server key. A mismatched kind still runs a dummy check so
 // the time depends only on what the client sent.
 func (c *client) verifyWith(r *request, key crypto.PublicKey) bool {
+	if r.pre != nil && r.pre.key.Equal(key) {
+		return r.pre.ok // checked by preverify against this same key
+	}
+	return c.checkAuth(r, key)
+}
+
+// checkAuth is verifyWith without the preverify result.
+func (c *client) checkAuth(r *request, key crypto.PublicKey) bool {
 	switch len(r.auth) {
 	case authEd25519, authEd448:
 		alg := crypto.Ed25519
