@@ -94,8 +94,11 @@ func newSbState(key *[KeySize]byte, nonce *[NonceSize]byte) sbState {
 	return sbState{ks: ks, mac: poly1305.New(&polyKey)}
 }
 
-// streamChunk is the size of the scratch buffers of the stream types.
-const streamChunk = 32 << 10
+// streamChunk is the size of the scratch buffers of the stream types: a
+// StreamDecryptor reads its source in pieces of this size (an HTTP/2 body
+// sends one flow-control update per read, so small reads cost a frame and
+// a TLS record each), a StreamEncryptor writes in pieces of this size.
+const streamChunk = 256 << 10
 
 // StreamEncryptor encrypts a stream written to it in the tail-tag variant:
 // every Write passes ciphertext to the underlying writer at once and Close
@@ -155,6 +158,24 @@ func (e *StreamEncryptor) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	return written, nil
+}
+
+// Seal encrypts p in place and adds the ciphertext to the tag without
+// writing it: for a caller that writes the ciphertext itself, in order,
+// before Close writes the tag (the XFTP server encrypts the next piece of
+// a chunk while the previous one is being sent). Seal and Write continue
+// the same keystream, so the bytes are those Write would have produced.
+func (e *StreamEncryptor) Seal(p []byte) error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.closed {
+		return ErrStreamClosed
+	}
+	e.st.ks.xor(p, p)
+	_, _ = e.st.mac.Write(p)
+	e.n += int64(len(p))
+	return nil
 }
 
 // Written returns the number of plaintext bytes encrypted so far.
