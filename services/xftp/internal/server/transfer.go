@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
@@ -147,17 +146,13 @@ func (s *Server) sendFile(f store.File, rcvDH crypto.PublicKey) reply {
 		if err != nil {
 			return err
 		}
-		n, err := io.CopyBuffer(enc, io.LimitReader(file, int64(f.Size)), make([]byte, copyBufSize))
-		if err != nil {
+		if err := sendSealed(w, file, int64(f.Size), enc.Seal); err != nil {
 			return err
-		}
-		if n != int64(f.Size) {
-			return fmt.Errorf("chunk file of %d bytes, want %d", n, f.Size)
 		}
 		if err := enc.Close(); err != nil {
 			return err
 		}
-		s.m.BytesSent.Add(float64(n + 16))
+		s.m.BytesSent.Add(float64(f.Size) + crypto.TagSize)
 		return nil
 	}
 	return reply{resp: xftp.FILE{SrvDHKey: sk.Public(), Nonce: nonce}, body: body}
