@@ -27,9 +27,28 @@ import (
 // bareServer is the limit: HTTP/2 over TLS with xftp-server's TLS
 // configuration (transport.ServerTLSConfig, ALPN xftp/1, an Ed25519 leaf
 // under an Ed25519 CA) and HTTP/2 parameters, whose handler stores a
-// request body as a file (written in 16 KB pieces, synced, renamed, the
-// directory synced: the server's chunkDir.receive and commit) or sends a
-// stored file back. No XFTP commands, signatures or encryption.
+// request body as a file (read and written in pieces of the server's
+// copyBufSize, synced, renamed, the directory synced: the server's
+// chunkDir.receive and commit) or sends a stored file back (in pieces of
+// the server's sendPiece, each one HTTP/2 DATA frame, as FGET does). No
+// XFTP commands, signatures or encryption. The client reads response
+// bodies in pieces of the XFTP client's decryptor (one flow-control update
+// per read).
+//
+// These are the buffer sizes of the XFTP path, so the two paths differ
+// only in what XFTP adds.
+const (
+	receivePiece = 128 << 10 // server: chunkDir.receive (copyBufSize)
+	sendPiece    = 256 << 10 // server: sendSealed (sendPiece)
+	readPiece    = 256 << 10 // client: crypto.StreamDecryptor (streamChunk)
+)
+
+// onlyWriter and onlyReader hide ReadFrom/WriteTo so io.CopyBuffer uses
+// the given buffer.
+type (
+	onlyWriter struct{ io.Writer }
+	onlyReader struct{ io.Reader }
+)
 type bareServer struct {
 	dir string
 	ln  net.Listener
@@ -109,7 +128,7 @@ func (s *bareServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer f.Close()
 		w.WriteHeader(http.StatusOK)
-		io.Copy(w, f)
+		io.CopyBuffer(w, onlyReader{f}, make([]byte, sendPiece))
 	default:
 		http.Error(w, "bad op", http.StatusBadRequest)
 	}
@@ -121,7 +140,7 @@ func (s *bareServer) store(name string, body io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.CopyBuffer(f, body, make([]byte, 16384)); err != nil {
+	if _, err := io.CopyBuffer(onlyWriter{f}, onlyReader{body}, make([]byte, receivePiece)); err != nil {
 		f.Close()
 		return err
 	}
@@ -142,22 +161,22 @@ func (s *bareServer) store(name string, body io.Reader) error {
 	return nil
 }
 
-// bareTransfer sends every chunk to a bareServer and reads each back, over
-// one connection made by the XFTP test client's dialer (the same TLS client
-// settings and HTTP/2 client), with o.parallel requests in flight.
-func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err error) {
+// barePath starts a bareServer in base/bare: up sends every chunk to it,
+// down reads each back, over one connection made by the XFTP test client's
+// dialer (the same TLS client settings and HTTP/2 client), with o.parallel
+// requests in flight.
+func barePath(o options, base string, chunks [][]byte) (*path, error) {
 	s, err := startBare(filepath.Join(base, "bare"))
 	if err != nil {
-		return up, down, err
+		return nil, err
 	}
-	defer s.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
 	c, err := xftptest.Dial(ctx, s.ln.Addr().String(), xftptest.Options{KeyHash: s.key})
 	if err != nil {
-		return up, down, err
+		cancel()
+		s.close()
+		return nil, err
 	}
-	defer c.Close()
 	post := func(op string, i int, body io.Reader) (*http.Response, error) {
 		resp, err := c.Post(ctx, body, http.Header{"X-Op": {op}, "X-Name": {strconv.Itoa(i)}})
 		if err != nil {
@@ -175,7 +194,7 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 		if err != nil {
 			return err
 		}
-		io.Copy(io.Discard, resp.Body)
+		io.Copy(io.Discard, resp.Body) // the empty answer
 		return resp.Body.Close()
 	}
 	get := func(i int) error {
@@ -184,7 +203,7 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 			return err
 		}
 		defer resp.Body.Close()
-		n, err := io.Copy(io.Discard, resp.Body)
+		n, err := io.CopyBuffer(onlyWriter{io.Discard}, resp.Body, make([]byte, readPiece))
 		if err != nil {
 			return err
 		}
@@ -194,17 +213,19 @@ func bareTransfer(o options, base string, chunks [][]byte) (up, down result, err
 		return nil
 	}
 	// Warm-up, not timed, as for XFTP.
-	if err := put(0); err != nil {
-		return up, down, err
+	if err := put(0); err == nil {
+		err = get(0)
 	}
-	if err := get(0); err != nil {
-		return up, down, err
+	if err != nil {
+		c.Close()
+		cancel()
+		s.close()
+		return nil, err
 	}
-	if up, err = phase(o, "bare-upload", nil, chunks, put); err != nil {
-		return up, down, err
-	}
-	if down, err = phase(o, "bare-download", nil, chunks, get); err != nil {
-		return up, down, err
-	}
-	return up, down, nil
+	return &path{
+		up:    func(r int) (result, error) { return phase(o, phaseName("bare-upload", r), nil, chunks, put) },
+		down:  func(r int) (result, error) { return phase(o, phaseName("bare-download", r), nil, chunks, get) },
+		rss:   func() int64 { return 0 },
+		close: func() { c.Close(); cancel(); s.close() },
+	}, nil
 }

@@ -19,7 +19,16 @@ func TestBareTransfer(t *testing.T) {
 		chunks[i] = make([]byte, 64<<10)
 		rand.Read(chunks[i])
 	}
-	up, down, err := bareTransfer(options{parallel: 3}, base, chunks)
+	p, err := barePath(options{parallel: 3, rounds: 1}, base, chunks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	up, err := p.up(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down, err := p.down(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +43,23 @@ func TestBareTransfer(t *testing.T) {
 		if !bytes.Equal(b, c) {
 			t.Fatalf("chunk %d differs", i)
 		}
+	}
+}
+
+// TestMedian: odd and even counts, and the range shown with several
+// rounds.
+func TestMedian(t *testing.T) {
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Fatalf("median = %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Fatalf("median = %v", m)
+	}
+	if s := spread([]float64{70, 60, 80}, "%.0f"); s != "70 (60–80)" {
+		t.Fatalf("spread = %q", s)
+	}
+	if s := spread([]float64{70}, "%.0f"); s != "70" {
+		t.Fatalf("spread = %q", s)
 	}
 }
 

@@ -15,6 +15,7 @@ type options struct {
 	sizeMB   int64
 	chunkKB  int
 	parallel int
+	rounds   int
 	dir      string
 	prof     profiler
 }
@@ -35,8 +36,8 @@ func run(o options) error {
 	if !slices.Contains(xftp.ServerChunkSizes, chunk) {
 		return fmt.Errorf("-chunk %d KB: want one of 64, 256, 1024, 4096", o.chunkKB)
 	}
-	if o.sizeMB <= 0 || o.parallel <= 0 {
-		return fmt.Errorf("-size and -parallel must be positive")
+	if o.sizeMB <= 0 || o.parallel <= 0 || o.rounds <= 0 {
+		return fmt.Errorf("-size, -parallel and -rounds must be positive")
 	}
 	if _, err := os.Stat(o.server); err != nil {
 		return fmt.Errorf("server binary %s: %w (run make build)", o.server, err)
@@ -59,32 +60,99 @@ func run(o options) error {
 		defer os.RemoveAll(d)
 		base = d
 	}
-	up, down, rss, err := xftpTransfer(o, base, chunks)
+	xp, err := xftpPath(o, base, chunks)
 	if err != nil {
 		return fmt.Errorf("xftp: %w", err)
 	}
-	bup, bdown, err := bareTransfer(o, base, chunks)
+	defer xp.close()
+	bp, err := barePath(o, base, chunks)
 	if err != nil {
 		return fmt.Errorf("bare HTTP/2: %w", err)
 	}
-	what := fmt.Sprintf("%d × %d KB chunks, %d in flight, TLS 1.3 on loopback", n, o.chunkKB, o.parallel)
+	defer bp.close()
+	// The paths alternate phase by phase, so a round's XFTP and bare
+	// figures see the same load on the machine; each figure is the median
+	// over the rounds, each ratio the median of the rounds' ratios.
+	var up, down, bup, bdown []result
+	for r := 1; r <= o.rounds; r++ {
+		for _, ph := range []struct {
+			run func(int) (result, error)
+			to  *[]result
+			err string
+		}{{xp.up, &up, "xftp upload"}, {bp.up, &bup, "bare HTTP/2 upload"},
+			{xp.down, &down, "xftp download"}, {bp.down, &bdown, "bare HTTP/2 download"}} {
+			res, err := ph.run(r)
+			if err != nil {
+				return fmt.Errorf("%s: %w", ph.err, err)
+			}
+			*ph.to = append(*ph.to, res)
+		}
+	}
+	rss := xp.rss()
+	what := fmt.Sprintf("%d × %d KB chunks, %d in flight, TLS 1.3 on loopback, median of %d rounds", n, o.chunkKB, o.parallel, o.rounds)
 	total := float64(len(data))
+	cpu := func(rs []result) string {
+		ms := make([]float64, len(rs))
+		for i, r := range rs {
+			ms[i] = float64(r.cpu.Microseconds()) / 1000 / (total / (1 << 20))
+		}
+		return fmt.Sprintf("%.1f ms", median(ms))
+	}
 	rows := []row{
-		{"XFTP upload (FNEW+FPUT)", fmt.Sprintf("%.1f MB/s", up.mbps()), what + "; FNEW per chunk included, server SHA-256 + fsync + rename"},
-		{"XFTP download (FGET)", fmt.Sprintf("%.1f MB/s", down.mbps()), "server encrypts (X25519 + XSalsa20-Poly1305 stream), client decrypts"},
-		{"xftp-server CPU per MB uploaded", fmt.Sprintf("%.1f ms", float64(up.cpu.Microseconds())/1000/(total/(1<<20))), "process user+system time"},
-		{"xftp-server CPU per MB downloaded", fmt.Sprintf("%.1f ms", float64(down.cpu.Microseconds())/1000/(total/(1<<20))), ""},
+		{"XFTP upload (FNEW+FPUT)", rate(up), what + "; FNEW per chunk included, server SHA-256 + fsync + rename"},
+		{"XFTP download (FGET)", rate(down), "server encrypts (X25519 + XSalsa20-Poly1305 stream), client decrypts"},
+		{"xftp-server CPU per MB uploaded", cpu(up), "process user+system time"},
+		{"xftp-server CPU per MB downloaded", cpu(down), ""},
 		{"xftp-server RSS after the transfers", mb(rss), ""},
-		{"bare HTTP/2 upload into a file", fmt.Sprintf("%.1f MB/s", bup.mbps()), "same TLS config and HTTP/2 server settings, same chunks, fsync + rename per chunk"},
-		{"bare HTTP/2 download from a file", fmt.Sprintf("%.1f MB/s", bdown.mbps()), "no application-level encryption"},
-		{"XFTP upload / bare limit", fmt.Sprintf("%.0f %%", 100*up.mbps()/bup.mbps()), "target ≥ 70 %"},
-		{"XFTP download / bare limit", fmt.Sprintf("%.0f %%", 100*down.mbps()/bdown.mbps()), "target ≥ 70 %"},
+		{"bare HTTP/2 upload into a file", rate(bup), "same TLS config, HTTP/2 settings and buffer sizes, same chunks, fsync + rename per chunk"},
+		{"bare HTTP/2 download from a file", rate(bdown), "no application-level encryption"},
+		{"XFTP upload / bare limit", ratio(up, bup), "target ≥ 70 %"},
+		{"XFTP download / bare limit", ratio(down, bdown), "target ≥ 70 %"},
 	}
 	fmt.Printf("\n| metric | value | notes |\n| --- | --- | --- |\n")
 	for _, r := range rows {
 		fmt.Printf("| %s | %s | %s |\n", r.metric, r.value, r.note)
 	}
 	return nil
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// spread formats the median of xs and, over several rounds, their range.
+func spread(xs []float64, format string) string {
+	v := fmt.Sprintf(format, median(xs))
+	if len(xs) > 1 {
+		v += fmt.Sprintf(" ("+format+"–"+format+")", slices.Min(xs), slices.Max(xs))
+	}
+	return v
+}
+
+// rate is the median rate of rs in MB/s, with the range of the rounds.
+func rate(rs []result) string {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = r.mbps()
+	}
+	return spread(xs, "%.1f") + " MB/s"
+}
+
+// ratio is the median of the rounds' ratios a/b in percent, with their
+// range.
+func ratio(a, b []result) string {
+	xs := make([]float64, len(a))
+	for i := range a {
+		xs[i] = 100 * a[i].mbps() / b[i].mbps()
+	}
+	return spread(xs, "%.0f") + " %"
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }

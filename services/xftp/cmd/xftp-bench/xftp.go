@@ -61,24 +61,40 @@ func forEach(n, par int, fn func(i int) error) error {
 	return first
 }
 
-// xftpTransfer starts xftp-server in base/xftp, uploads every chunk (FNEW
-// with one recipient, then FPUT) and downloads each back (FGET, decrypted
-// and checked against its SHA-256). It returns both rates, with the
-// server's CPU time of each, and the server's RSS at the end.
-func xftpTransfer(o options, base string, chunks [][]byte) (up, down result, rss int64, err error) {
-	total := int64(len(chunks)) * int64(len(chunks[0]))
-	srv, err := startServer(o.server, filepath.Join(base, "xftp"), 2*(total>>20)+64, o.prof.prefix != "")
-	if err != nil {
-		return up, down, 0, err
+// path is one transfer path, started and warmed up: each call of up
+// uploads every chunk, each call of down downloads every chunk of the
+// last upload (one timed phase each).
+type path struct {
+	up, down func(round int) (result, error)
+	rss      func() int64 // the server process's RSS (0 for the bare path)
+	close    func()
+}
+
+// phaseName names a phase's profiles: name, and name-rN after round 1.
+func phaseName(name string, round int) string {
+	if round <= 1 {
+		return name
 	}
-	defer srv.stop()
+	return fmt.Sprintf("%s-r%d", name, round)
+}
+
+// xftpPath starts xftp-server in base/xftp (a quota for o.rounds uploads
+// of every chunk): up uploads every chunk (FNEW with one recipient, then
+// FPUT), down downloads each back (FGET, decrypted and checked against its
+// SHA-256); both report the server's CPU time.
+func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
+	total := int64(len(chunks)) * int64(len(chunks[0]))
+	srv, err := startServer(o.server, filepath.Join(base, "xftp"), int64(o.rounds+1)*(total>>20)+64, o.prof.prefix != "")
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
 	c, err := srv.dial(ctx)
 	if err != nil {
-		return up, down, 0, err
+		cancel()
+		srv.stop()
+		return nil, err
 	}
-	defer c.Close()
 	files := make([]stored, len(chunks))
 
 	upload := func(i int) error {
@@ -147,19 +163,21 @@ func xftpTransfer(o options, base string, chunks [][]byte) (up, down result, rss
 	}
 	// Warm-up, not timed: one chunk up and down (connection windows,
 	// server goroutines, page cache).
-	if err := upload(0); err != nil {
-		return up, down, 0, err
+	if err := upload(0); err == nil {
+		err = download(0)
 	}
-	if err := download(0); err != nil {
-		return up, down, 0, err
+	if err != nil {
+		c.Close()
+		cancel()
+		srv.stop()
+		return nil, err
 	}
-	if up, err = phase(o, "xftp-upload", srv, chunks, upload); err != nil {
-		return up, down, 0, err
-	}
-	if down, err = phase(o, "xftp-download", srv, chunks, download); err != nil {
-		return up, down, 0, err
-	}
-	return up, down, srv.rss(), nil
+	return &path{
+		up:    func(r int) (result, error) { return phase(o, phaseName("xftp-upload", r), srv, chunks, upload) },
+		down:  func(r int) (result, error) { return phase(o, phaseName("xftp-download", r), srv, chunks, download) },
+		rss:   srv.rss,
+		close: func() { c.Close(); cancel(); srv.stop() },
+	}, nil
 }
 
 // phase runs fn for every chunk with o.parallel in flight and measures it
