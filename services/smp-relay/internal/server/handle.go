@@ -152,6 +152,9 @@ func (h *handlerCtx) blocked() ([]out, bool) {
 func (c *client) verify(ctx context.Context, r *request, cmd smp.Command) (*store.Queue, *smp.ErrorType) {
 	fail := func(e smp.ErrorType) (*store.Queue, *smp.ErrorType) { return nil, &e }
 	load := func(party store.IDParty) (*store.Queue, *smp.ErrorType) {
+		if r.pre != nil && r.pre.q != nil && r.pre.party == party {
+			return r.pre.q, nil // read by preverify; nothing in the batch changes queues
+		}
 		q, err := c.srv.st.GetQueue(ctx, party, r.entityID)
 		if err != nil {
 			c.dummyVerify(r)

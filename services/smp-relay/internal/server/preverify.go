@@ -16,6 +16,11 @@ import (
 type preVerified struct {
 	key crypto.PublicKey
 	ok  bool
+	// q is the queue as loaded for the check, reused by verify when no
+	// command of the batch can change a queue record (a batch of only
+	// SUB, NSUB and PING: a resubscription), so it is not read twice.
+	q     *store.Queue
+	party store.IDParty
 }
 
 // preverify checks the authorizations of a batch's transmissions on all
@@ -35,12 +40,25 @@ func (c *client) preverify(ctx context.Context, reqs []request) {
 		return
 	}
 	todo := make([]int, 0, len(reqs))
+	cmds := make([]smp.Command, len(reqs))
+	readOnly := true
 	for i := range reqs {
+		if reqs[i].err != nil {
+			continue
+		}
+		cmd, err := smp.ParseCommand(c.v, reqs[i].command)
+		if err != nil {
+			continue
+		}
+		cmds[i] = cmd
+		switch cmd.(type) {
+		case smp.SUB, smp.NSUB, smp.PING:
+		default:
+			readOnly = false
+		}
 		switch len(reqs[i].auth) {
 		case authEd25519, authEd448, authAuthenticator:
-			if reqs[i].err == nil {
-				todo = append(todo, i)
-			}
+			todo = append(todo, i)
 		}
 	}
 	if len(todo) < 2 {
@@ -58,8 +76,11 @@ func (c *client) preverify(ctx context.Context, reqs []request) {
 					return
 				}
 				r := &reqs[todo[n]]
-				if key, ok := c.candidateKey(ctx, r); ok {
+				if key, q, party, ok := c.candidateKey(ctx, r, cmds[todo[n]]); ok {
 					r.pre = &preVerified{key: key, ok: c.checkAuth(r, key)}
+					if readOnly {
+						r.pre.q, r.pre.party = q, party
+					}
 				}
 			}
 		}()
@@ -67,47 +88,43 @@ func (c *client) preverify(ctx context.Context, reqs []request) {
 	wg.Wait()
 }
 
-// candidateKey is the key verify would check r against if r were handled
-// now; ok is false when there is none (unknown queue, no key yet, a
-// command without a signature).
-func (c *client) candidateKey(ctx context.Context, r *request) (crypto.PublicKey, bool) {
-	cmd, err := smp.ParseCommand(c.v, r.command)
-	if err != nil {
-		return crypto.PublicKey{}, false
-	}
-	load := func(party store.IDParty) *store.Queue {
+// candidateKey is the key verify would check r (parsed as cmd) against if
+// r were handled now, with the queue it was read from; ok is false when
+// there is none (unknown queue, no key yet, a command without a signature).
+func (c *client) candidateKey(ctx context.Context, r *request, cmd smp.Command) (key crypto.PublicKey, q *store.Queue, party store.IDParty, ok bool) {
+	load := func(p store.IDParty) *store.Queue {
 		if len(r.entityID) == 0 {
 			return nil
 		}
-		q, err := c.srv.st.GetQueue(ctx, party, r.entityID)
+		party = p
+		q, err := c.srv.st.GetQueue(ctx, p, r.entityID)
 		if err != nil {
 			return nil
 		}
 		return q
 	}
-	var key crypto.PublicKey
 	switch cmd := cmd.(type) {
+	case nil, smp.PING, smp.PRXY, smp.PFWD, smp.RFWD:
+		return key, nil, party, false
 	case smp.NEW:
 		key = cmd.RcvAuthKey
 	case smp.SKEY:
 		key = cmd.SndAuthKey
-	case smp.PING, smp.PRXY, smp.PFWD, smp.RFWD:
-		return key, false
 	case smp.SEND:
-		if q := load(store.Sender); q != nil {
+		if q = load(store.Sender); q != nil {
 			key = q.SenderKey
 		}
 	case smp.NSUB:
-		if q := load(store.Notifier); q != nil && q.Notifier != nil {
+		if q = load(store.Notifier); q != nil && q.Notifier != nil {
 			key = q.Notifier.Key
 		}
 	default:
 		if cmd.Party() != smp.PartyRecipient {
-			return key, false
+			return key, nil, party, false
 		}
-		if q := load(store.Recipient); q != nil {
+		if q = load(store.Recipient); q != nil {
 			key = q.RecipientKey
 		}
 	}
-	return key, !key.IsZero()
+	return key, q, party, !key.IsZero()
 }
