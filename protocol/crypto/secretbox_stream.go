@@ -67,7 +67,7 @@ func (s *xsalsaStream) xor(dst, src []byte) {
 		dst, src = dst[n:], src[n:]
 	}
 	if full := len(src) &^ 63; full > 0 {
-		salsa.XORKeyStream(dst[:full], src[:full], &s.ctr, &s.key)
+		salsaXOR(dst[:full], src[:full], &s.ctr, &s.key)
 		s.advance(uint64(full / 64))
 		dst, src = dst[full:], src[full:]
 	}
