@@ -115,7 +115,12 @@ func newRelay(bin, dir string) (*relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smp-relay init: %w: %s", err, out)
 	}
-	out, err = exec.Command(bin, "address", "--data", dir).Output()
+	return openRelay(bin, dir)
+}
+
+// openRelay starts the relay initialized in dir.
+func openRelay(bin, dir string) (*relay, error) {
+	out, err := exec.Command(bin, "address", "--data", dir).Output()
 	if err != nil {
 		return nil, fmt.Errorf("smp-relay address: %w", err)
 	}

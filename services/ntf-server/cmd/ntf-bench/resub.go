@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,35 +47,12 @@ type resubResult struct {
 // ntf_smp_nsub_total counter on /metrics); a sample of subscriptions is
 // then checked ACTIVE with SCHK.
 func resubscribe(o options, base string, fake *fakeAPNs) (*resubResult, error) {
-	// The relay syncs its store on every NEW and NKEY: create the queues
-	// with the relay's data on tmpfs, then move it to disk and restart.
-	shm, err := os.MkdirTemp(shmDir(), "ntf-bench-relay-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(shm)
-	r, err := newRelay(o.relay, shm)
+	res := &resubResult{n: o.subs}
+	r, nk, nids, err := notifierRelay(o, base, res)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { r.stop() }()
-	res := &resubResult{n: o.subs}
-	t0 := time.Now()
-	nk, nids, err := createNotifiers(r, o.subs)
-	if err != nil {
-		return nil, err
-	}
-	res.create = time.Since(t0)
-	fmt.Fprintf(os.Stderr, "ntf-bench: %d queues with notifiers in %s\n", o.subs, res.create.Round(time.Millisecond))
-	r.stop()
-	r.dir = filepath.Join(base, "relay-resub")
-	if err := copyDir(shm, r.dir); err != nil {
-		return nil, err
-	}
-	os.RemoveAll(shm)
-	if err := r.start(); err != nil {
-		return nil, err
-	}
 
 	ns, err := initNTF(o.ntf, filepath.Join(base, "ntf-resub"), fake, o.workers)
 	if err != nil {
@@ -113,6 +91,99 @@ func resubscribe(o options, base string, fake *fakeAPNs) (*resubResult, error) {
 		res.sampleSubs++
 	}
 	return res, nil
+}
+
+// notifierRelay starts a relay with o.subs queues with notifiers, in
+// base/relay-resub. NTF_BENCH_RESUB_CACHE=dir keeps the relay's data and
+// the notifier credentials in dir and reuses them when they are there
+// (for profiling runs: creating 100 000 queues takes minutes).
+func notifierRelay(o options, base string, res *resubResult) (*relay, crypto.PrivateKey, [][]byte, error) {
+	cache := os.Getenv("NTF_BENCH_RESUB_CACHE")
+	dir := filepath.Join(base, "relay-resub")
+	if cache != "" {
+		if nk, nids, err := loadNotifiers(filepath.Join(cache, "notifiers")); err == nil && len(nids) == o.subs {
+			if err := copyDir(filepath.Join(cache, "relay"), dir); err != nil {
+				return nil, crypto.PrivateKey{}, nil, err
+			}
+			r, err := openRelay(o.relay, dir)
+			return r, nk, nids, err
+		}
+	}
+	// The relay syncs its store on every NEW and NKEY: create the queues
+	// with the relay's data on tmpfs, then move it to disk and restart.
+	shm, err := os.MkdirTemp(shmDir(), "ntf-bench-relay-*")
+	if err != nil {
+		return nil, crypto.PrivateKey{}, nil, err
+	}
+	defer os.RemoveAll(shm)
+	r, err := newRelay(o.relay, shm)
+	if err != nil {
+		return nil, crypto.PrivateKey{}, nil, err
+	}
+	t0 := time.Now()
+	nk, nids, err := createNotifiers(r, o.subs)
+	if err != nil {
+		r.stop()
+		return nil, crypto.PrivateKey{}, nil, err
+	}
+	res.create = time.Since(t0)
+	fmt.Fprintf(os.Stderr, "ntf-bench: %d queues with notifiers in %s\n", o.subs, res.create.Round(time.Millisecond))
+	r.stop()
+	if cache != "" {
+		os.RemoveAll(filepath.Join(cache, "relay"))
+		if err := copyDir(shm, filepath.Join(cache, "relay")); err != nil {
+			return nil, crypto.PrivateKey{}, nil, err
+		}
+		if err := saveNotifiers(filepath.Join(cache, "notifiers"), nk, nids); err != nil {
+			return nil, crypto.PrivateKey{}, nil, err
+		}
+	}
+	r.dir = dir
+	if err := copyDir(shm, r.dir); err != nil {
+		return nil, crypto.PrivateKey{}, nil, err
+	}
+	if err := r.start(); err != nil {
+		return nil, crypto.PrivateKey{}, nil, err
+	}
+	return r, nk, nids, nil
+}
+
+// saveNotifiers writes the notifier key (DER) and ids, one per line in hex.
+func saveNotifiers(path string, nk crypto.PrivateKey, nids [][]byte) error {
+	var b strings.Builder
+	b.WriteString(hex.EncodeToString(nk.DER()) + "\n")
+	for _, id := range nids {
+		b.WriteString(hex.EncodeToString(id) + "\n")
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+func loadNotifiers(path string) (crypto.PrivateKey, [][]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return crypto.PrivateKey{}, nil, err
+	}
+	lines := strings.Fields(string(data))
+	if len(lines) < 1 {
+		return crypto.PrivateKey{}, nil, fmt.Errorf("%s: empty", path)
+	}
+	der, err := hex.DecodeString(lines[0])
+	if err != nil {
+		return crypto.PrivateKey{}, nil, err
+	}
+	nk, err := crypto.ParsePrivateKeyDER(der)
+	if err != nil {
+		return crypto.PrivateKey{}, nil, err
+	}
+	nids := make([][]byte, 0, len(lines)-1)
+	for _, l := range lines[1:] {
+		id, err := hex.DecodeString(l)
+		if err != nil {
+			return crypto.PrivateKey{}, nil, err
+		}
+		nids = append(nids, id)
+	}
+	return nk, nids, nil
 }
 
 // createNotifiers creates n queues and their notifier credentials; it

@@ -98,6 +98,11 @@ func (s *Server) sendVerification(tk store.Token) {
 //
 // The same notification may arrive twice, over NSUB and over NATS: the
 // second copy (same notifier id and nonce) is dropped.
+//
+// Recording happens on the NMSG writer: the SMP connection's reader only
+// queues the notification, so it never waits for the disk, and the writer
+// records everything queued meanwhile in one transaction (one fsync). A
+// full queue blocks the caller, which stops reading that SMP connection.
 func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
 	if s.seen.dup(string(notifierID) + string(nonce[:])) {
 		s.m.NtfsReceived.WithLabelValues("duplicate").Inc()
@@ -105,24 +110,82 @@ func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce 
 	}
 	m := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID},
 		Timestamp: s.opts.Now().Unix(), Nonce: nonce, EncMeta: encMeta}
-	tk, list, err := s.st.AddLastNtf(m)
+	s.nmsgOnce.Do(func() { go s.runNMSGWriter() })
+	select {
+	case s.nmsgs <- m:
+	case <-s.nmsgStop:
+		s.m.NtfsReceived.WithLabelValues("shutdown").Inc()
+	}
+}
+
+// nmsgBatch bounds the notifications recorded in one transaction.
+const nmsgBatch = 256
+
+// runNMSGWriter records queued notifications in batches and pushes each;
+// on shutdown it finishes what is queued and exits.
+func (s *Server) runNMSGWriter() {
+	defer close(s.nmsgDone)
+	batch := make([]ntf.PNMessageData, 0, nmsgBatch)
+	for {
+		select {
+		case m := <-s.nmsgs:
+			batch = append(batch[:0], m)
+		case <-s.nmsgStop:
+			for {
+				select {
+				case m := <-s.nmsgs:
+					batch = append(batch[:0], m)
+					s.recordNMSGs(s.drainNMSGs(batch))
+				default:
+					return
+				}
+			}
+		}
+		s.recordNMSGs(s.drainNMSGs(batch))
+	}
+}
+
+// drainNMSGs adds what is queued now to batch, up to nmsgBatch.
+func (s *Server) drainNMSGs(batch []ntf.PNMessageData) []ntf.PNMessageData {
+	for len(batch) < nmsgBatch {
+		select {
+		case m := <-s.nmsgs:
+			batch = append(batch, m)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (s *Server) recordNMSGs(batch []ntf.PNMessageData) {
+	res, err := s.st.AddLastNtfs(batch)
+	if err != nil {
+		s.m.NtfsReceived.WithLabelValues("error").Add(float64(len(batch)))
+		s.log.Error("AddLastNtfFailed", "notifications", len(batch), "err", err)
+		return
+	}
+	for _, r := range res {
+		s.pushLastNtfs(r)
+	}
+}
+
+// pushLastNtfs sends the message push of one recorded notification.
+func (s *Server) pushLastNtfs(r store.LastNtfResult) {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(r.Err, store.ErrNotFound):
 		s.m.NtfsReceived.WithLabelValues("no_subscription").Inc()
 		return
-	case errors.Is(err, store.ErrNotActive):
+	case errors.Is(r.Err, store.ErrNotActive):
 		s.m.NtfsReceived.WithLabelValues("not_active").Inc()
-		return
-	case err != nil:
-		s.m.NtfsReceived.WithLabelValues("error").Inc()
-		s.log.Error("AddLastNtfFailed", "err", err)
 		return
 	}
 	s.m.NtfsReceived.WithLabelValues("pushed").Inc()
+	tk := r.Token
 	if tk.Provider == ntf.ProviderAPNSNull {
 		return
 	}
-	data := fitMessages(list, s.opts.PaddedLen)
+	data := fitMessages(r.List, s.opts.PaddedLen)
 	nonceP, enc, err := s.encrypt(tk, data)
 	if err != nil {
 		s.log.Error("EncryptFailed", "err", err)

@@ -95,6 +95,12 @@ type Server struct {
 	cronInFlight map[string]bool
 	seen         *recent // notifications already handled (NSUB and NATS)
 
+	// NMSG writer: HandleNMSG queues, runNMSGWriter records and pushes.
+	nmsgs    chan ntf.PNMessageData
+	nmsgOnce sync.Once
+	nmsgStop chan struct{} // closed by Shutdown
+	nmsgDone chan struct{} // closed when the writer has finished
+
 	mu      sync.Mutex
 	conns   map[*transport.Session]struct{}
 	closing bool
@@ -138,6 +144,9 @@ func New(o Options) (*Server, error) {
 		tlsConf:      transport.ServerTLSConfig([]tls.Certificate{o.Identity.Certificate}, serverALPN),
 		cronInFlight: map[string]bool{},
 		seen:         newRecent(8192),
+		nmsgs:        make(chan ntf.PNMessageData, nmsgQueueLen),
+		nmsgStop:     make(chan struct{}),
+		nmsgDone:     make(chan struct{}),
 		conns:        map[*transport.Session]struct{}{},
 	}, nil
 }
@@ -193,17 +202,27 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// Shutdown closes every connection and waits for their goroutines (until
-// ctx ends). Listeners close when Serve's context is cancelled.
+// nmsgQueueLen bounds the notifications received and not yet recorded.
+const nmsgQueueLen = 4096
+
+// Shutdown closes every connection, records the notifications already
+// queued (their pushes go to the dispatcher, which the caller closes
+// next) and waits for all of it (until ctx ends). Listeners close when
+// Serve's context is cancelled; stop the subscriber first.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
+	wasClosing := s.closing
 	s.closing = true
 	for c := range s.conns {
 		c.Close()
 	}
 	s.mu.Unlock()
+	if !wasClosing {
+		close(s.nmsgStop)
+	}
+	s.nmsgOnce.Do(func() { close(s.nmsgDone) }) // no writer was started
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.wg.Wait(); <-s.nmsgDone; close(done) }()
 	select {
 	case <-done:
 		return nil

@@ -389,7 +389,11 @@ func TestPeriodic(t *testing.T) {
 	}
 	eventually(t, "cron recorded", func() bool {
 		tk, _ := e.st.GetToken(d.TokenID)
-		return tk.CronSentAt == e.clk.now().Unix()
+		e.srv.cronMu.Lock()
+		inFlight := e.srv.cronInFlight[string(d.TokenID)]
+		e.srv.cronMu.Unlock()
+		// the push's callback records the time, then clears in-flight
+		return tk.CronSentAt == e.clk.now().Unix() && !inFlight
 	})
 	if once() != 0 {
 		t.Fatal("pushed twice in one interval")
@@ -401,7 +405,11 @@ func TestPeriodic(t *testing.T) {
 	e.waitPushes(n + 2)
 	eventually(t, "cron recorded", func() bool {
 		tk, _ := e.st.GetToken(d.TokenID)
-		return tk.CronSentAt == e.clk.now().Unix()
+		e.srv.cronMu.Lock()
+		inFlight := e.srv.cronInFlight[string(d.TokenID)]
+		e.srv.cronMu.Unlock()
+		// the push's callback records the time, then clears in-flight
+		return tk.CronSentAt == e.clk.now().Unix() && !inFlight
 	})
 	expectOK(t, must[ntf.Response](t)(d.Cmd(c, ntf.TCRN{Minutes: 0})))
 	e.clk.advance(time.Hour)
@@ -457,4 +465,38 @@ func TestDuplicateNMSG(t *testing.T) {
 	if r.dup("a") || r.dup("b") || !r.dup("a") || r.dup("c") || r.dup("a") {
 		t.Fatal("recent set")
 	}
+}
+
+// TestNMSGBurst: more notifications than one recording batch, queued
+// faster than they are written, each give a push; the newest push
+// carries the newest notifications; Shutdown returns with the writer done.
+func TestNMSGBurst(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial()
+	d := must[*ntftest.Device](t)(ntftest.NewDevice(ntf.ProviderAPNSTest, devToken))
+	n := e.activate(c, d, 0)
+	srv, nid := testSMP(t), []byte("notifier-4444444444444444")
+	nkey := must[crypto.PrivateKey](t)(crypto.GenerateKey(crypto.Ed25519, rand.Reader))
+	must[ntf.Response](t)(d.Subscribe(c, srv, nid, nkey))
+	const burst = nmsgBatch + 44
+	for i := range burst {
+		e.srv.HandleNMSG(srv, nid, [24]byte{byte(i), byte(i >> 8)}, make([]byte, 144))
+	}
+	e.waitPushes(n + burst)
+	time.Sleep(50 * time.Millisecond)
+	if got := len(e.fake.Pushes()); got != n+burst {
+		t.Fatalf("%d message pushes, want %d", got-n, burst)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case <-e.srv.nmsgDone:
+	default:
+		t.Fatal("NMSG writer still running after Shutdown")
+	}
+	// after shutdown a notification is dropped, not blocked on
+	e.srv.HandleNMSG(srv, nid, [24]byte{0xff, 0xff}, make([]byte, 144))
 }

@@ -66,6 +66,13 @@ func ServerKey(a address.ServerAddress) string {
 	return a.String()
 }
 
+// LastNtfResult is the outcome of one notification of AddLastNtfs.
+type LastNtfResult struct {
+	Token Token
+	List  []ntf.PNMessageData
+	Err   error // nil, ErrNotFound or ErrNotActive
+}
+
 // Counts are the numbers of entities in the store.
 type Counts struct {
 	Tokens, Subscriptions, LastNtfs int
@@ -125,6 +132,10 @@ type Store interface {
 	// the queue has no subscription, ErrNotActive when the token is not
 	// ACTIVE [NST addTokenLastNtf].
 	AddLastNtf(m ntf.PNMessageData) (Token, []ntf.PNMessageData, error)
+	// AddLastNtfs is AddLastNtf for several notifications in order, in
+	// one atomic write; ErrNotFound and ErrNotActive are per notification
+	// (in the results), any other error fails the whole batch.
+	AddLastNtfs(ms []ntf.PNMessageData) ([]LastNtfResult, error)
 
 	// Counts returns the number of entities.
 	Counts() (Counts, error)

@@ -434,73 +434,128 @@ func (s *Store) TokenSubscriptionCount(tokenID []byte) (n int, err error) {
 }
 
 // AddLastNtf implements store.Store.
-func (s *Store) AddLastNtf(m ntf.PNMessageData) (t store.Token, list []ntf.PNMessageData, err error) {
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		sub, found, err := findSub(tx, m.Queue.Server, m.Queue.NotifierID)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return store.ErrNotFound
-		}
-		if t, err = getToken(tx, sub.TokenID); err != nil {
-			return err
-		}
-		if t.Status.Code != ntf.TokenActive {
-			return store.ErrNotActive
-		}
-		b := tx.Bucket(bLastNtfs)
-		v, err := encodeLastNtf(lastNtfRec{SubID: sub.ID, TS: m.Timestamp, Nonce: m.Nonce[:], EncMeta: m.EncMeta})
-		if err != nil {
-			return err
-		}
-		pre := tokenPrefix(t.ID)
-		if err := b.Put(cat(pre, sub.ID), v); err != nil {
-			return err
-		}
-		type entry struct {
-			key []byte
-			rec lastNtfRec
-		}
-		var all []entry
-		c := b.Cursor()
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-			r, err := decodeLastNtf(v)
-			if err != nil {
-				return err
-			}
-			all = append(all, entry{bytes.Clone(k), r})
-		}
-		// newest first; the just-added entry wins ties
-		slices.SortStableFunc(all, func(a, b entry) int {
+func (s *Store) AddLastNtf(m ntf.PNMessageData) (store.Token, []ntf.PNMessageData, error) {
+	res, err := s.AddLastNtfs([]ntf.PNMessageData{m})
+	if err != nil {
+		return store.Token{}, nil, err
+	}
+	return res[0].Token, res[0].List, res[0].Err
+}
+
+// AddLastNtfs implements store.Store: one transaction (one fsync) for
+// the batch, each notification seeing the ones before it.
+func (s *Store) AddLastNtfs(ms []ntf.PNMessageData) ([]store.LastNtfResult, error) {
+	res := make([]store.LastNtfResult, len(ms))
+	servers := map[string]address.ServerAddress{}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for i, m := range ms {
+			t, list, err := addLastNtf(tx, m, servers)
 			switch {
-			case bytes.Equal(a.rec.SubID, sub.ID):
-				return -1
-			case bytes.Equal(b.rec.SubID, sub.ID):
-				return 1
-			}
-			return int(b.rec.TS - a.rec.TS)
-		})
-		for _, e := range all[min(len(all), store.MaxLastNtfs):] {
-			if err := b.Delete(e.key); err != nil {
+			case err == nil, errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrNotActive):
+				res[i] = store.LastNtfResult{Token: t, List: list, Err: err}
+			default:
 				return err
 			}
-		}
-		all = all[:min(len(all), store.MaxLastNtfs)]
-		for i := len(all) - 1; i >= 0; i-- {
-			r := all[i].rec
-			s, err := getSub(tx, r.SubID)
-			if err != nil {
-				continue // deleted meanwhile
-			}
-			d := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: s.Server, NotifierID: s.NotifierID},
-				Timestamp: r.TS, EncMeta: r.EncMeta}
-			copy(d.Nonce[:], r.Nonce)
-			list = append(list, d)
 		}
 		return nil
 	})
-	return t, list, err
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// addLastNtf records m for its queue's subscription and returns the
+// token with its last notifications [NST addTokenLastNtf]. servers caches
+// parsed server addresses within a batch.
+func addLastNtf(tx *bbolt.Tx, m ntf.PNMessageData, servers map[string]address.ServerAddress) (store.Token, []ntf.PNMessageData, error) {
+	var t store.Token
+	sub, found, err := findSub(tx, m.Queue.Server, m.Queue.NotifierID)
+	if err != nil {
+		return t, nil, err
+	}
+	if !found {
+		return t, nil, store.ErrNotFound
+	}
+	if t, err = getToken(tx, sub.TokenID); err != nil {
+		return t, nil, err
+	}
+	if t.Status.Code != ntf.TokenActive {
+		return t, nil, store.ErrNotActive
+	}
+	b := tx.Bucket(bLastNtfs)
+	v, err := encodeLastNtf(lastNtfRec{SubID: sub.ID, TS: m.Timestamp, Nonce: m.Nonce[:], EncMeta: m.EncMeta})
+	if err != nil {
+		return t, nil, err
+	}
+	pre := tokenPrefix(t.ID)
+	if err := b.Put(cat(pre, sub.ID), v); err != nil {
+		return t, nil, err
+	}
+	type entry struct {
+		key []byte
+		rec lastNtfRec
+	}
+	var all []entry
+	c := b.Cursor()
+	for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+		r, err := decodeLastNtf(v)
+		if err != nil {
+			return t, nil, err
+		}
+		all = append(all, entry{bytes.Clone(k), r})
+	}
+	// newest first; the just-added entry wins ties
+	slices.SortStableFunc(all, func(a, b entry) int {
+		switch {
+		case bytes.Equal(a.rec.SubID, sub.ID):
+			return -1
+		case bytes.Equal(b.rec.SubID, sub.ID):
+			return 1
+		}
+		return int(b.rec.TS - a.rec.TS)
+	})
+	for _, e := range all[min(len(all), store.MaxLastNtfs):] {
+		if err := b.Delete(e.key); err != nil {
+			return t, nil, err
+		}
+	}
+	all = all[:min(len(all), store.MaxLastNtfs)]
+	list := make([]ntf.PNMessageData, 0, len(all))
+	for i := len(all) - 1; i >= 0; i-- {
+		r := all[i].rec
+		srv, nid, ok := subQueue(tx, r.SubID, servers)
+		if !ok {
+			continue // deleted meanwhile
+		}
+		d := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: nid}, Timestamp: r.TS, EncMeta: r.EncMeta}
+		copy(d.Nonce[:], r.Nonce)
+		list = append(list, d)
+	}
+	return t, list, nil
+}
+
+// subQueue returns the queue of subscription id without decoding the
+// rest of its record.
+func subQueue(tx *bbolt.Tx, id []byte, servers map[string]address.ServerAddress) (address.ServerAddress, []byte, bool) {
+	v := tx.Bucket(bSubs).Get(id)
+	if v == nil {
+		return address.ServerAddress{}, nil, false
+	}
+	server, nid, ok := subQueueFields(v)
+	if !ok {
+		sub, err := decodeSub(v)
+		return sub.Server, sub.NotifierID, err == nil
+	}
+	srv, cached := servers[string(server)]
+	if !cached {
+		var err error
+		if srv, err = address.ParseServer(string(server), address.SchemeSMP); err != nil {
+			return srv, nil, false
+		}
+		servers[string(server)] = srv
+	}
+	return srv, bytes.Clone(nid), true
 }
 
 // Counts implements store.Store.

@@ -148,6 +148,20 @@ func subStatus(b []byte) (status, rest []byte, ok bool) {
 	return b[2 : 2+int(b[1])], b[2+int(b[1]):], true
 }
 
+// subQueueFields returns the server and notifier id fields of a binary
+// subscription record; ok is false for JSON or malformed ones.
+func subQueueFields(b []byte) (server, nid []byte, ok bool) {
+	d := encoding.NewDecoder(b)
+	if d.Byte() != recV1 {
+		return nil, nil, false
+	}
+	d.Short()
+	d.Short()
+	d.Short()
+	server, nid = d.Large(), d.Short()
+	return server, nid, d.Err() == nil
+}
+
 // withSubStatus is a binary subscription record with its status replaced.
 func withSubStatus(rest []byte, status string) []byte {
 	out := make([]byte, 0, 2+len(status)+len(rest))

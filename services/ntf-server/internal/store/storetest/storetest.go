@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ActivateDeletesOtherRegistrations", func(t *testing.T) { testActivate(t, open(t)) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, open(t)) })
 	t.Run("LastNtfs", func(t *testing.T) { testLastNtfs(t, open(t)) })
+	t.Run("LastNtfsBatch", func(t *testing.T) { testLastNtfsBatch(t, open(t)) })
 	t.Run("Periodic", func(t *testing.T) { testPeriodic(t, open(t)) })
 }
 
@@ -267,5 +268,39 @@ func testPeriodic(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(due) != 1 || !bytes.Equal(due[0].ID, id(3)) {
 		t.Fatalf("due later = %d", len(due))
+	}
+}
+
+// testLastNtfsBatch: a batch answers each notification as AddLastNtf would
+// one after another (an unknown queue fails alone, each list includes the
+// batch's earlier notifications).
+func testLastNtfsBatch(t *testing.T, s store.Store) {
+	must(t, s.AddToken(NewToken(t, id(1), "aabb")))
+	_, err := s.ActivateToken(id(1))
+	must(t, err)
+	sa := srv(t, "a")
+	for i := range byte(3) {
+		must(t, s.AddSubscription(newSub(t, id(30+i), id(1), sa, id(50+i))))
+	}
+	msg := func(nid byte, ts int64) ntf.PNMessageData {
+		return ntf.PNMessageData{Queue: ntf.QueueNtf{Server: sa, NotifierID: id(nid)}, Timestamp: ts,
+			Nonce: [24]byte{nid}, EncMeta: []byte{nid}}
+	}
+	res, err := s.AddLastNtfs([]ntf.PNMessageData{msg(50, 1), msg(99, 2), msg(51, 3), msg(52, 4)})
+	must(t, err)
+	if len(res) != 4 {
+		t.Fatalf("%d results", len(res))
+	}
+	if !errors.Is(res[1].Err, store.ErrNotFound) {
+		t.Fatalf("unknown queue in a batch: %v", res[1].Err)
+	}
+	for i, want := range map[int]int{0: 1, 2: 2, 3: 3} {
+		r := res[i]
+		if r.Err != nil || !bytes.Equal(r.Token.ID, id(1)) || len(r.List) != want {
+			t.Fatalf("result %d: %d entries, err %v; want %d", i, len(r.List), r.Err, want)
+		}
+	}
+	if last := res[3].List[2]; last.Timestamp != 4 || !bytes.Equal(last.Queue.NotifierID, id(52)) || !last.Queue.Server.Equal(sa) {
+		t.Fatalf("newest entry: %+v", last)
 	}
 }
