@@ -27,6 +27,7 @@ type result struct {
 	bytes int64
 	dur   time.Duration
 	cpu   time.Duration // server process CPU (the XFTP path only)
+	self  time.Duration // this process's CPU: the client, and the bare server
 }
 
 func (r result) mbps() float64 { return float64(r.bytes) / (1 << 20) / r.dur.Seconds() }
@@ -98,6 +99,17 @@ func run(o options) error {
 		}
 		return fmt.Sprintf("%.1f ms", median(ms))
 	}
+	// CPU per MB of both ends: the client and the xftp-server process, or
+	// this process alone for the bare path (client and server). Unlike the
+	// rates it hardly depends on other load on the machine, and when the
+	// transfers are CPU-bound its ratio bounds the ratio of the rates.
+	both := func(rs []result) string {
+		ms := make([]float64, len(rs))
+		for i, r := range rs {
+			ms[i] = float64((r.cpu + r.self).Microseconds()) / 1000 / (total / (1 << 20))
+		}
+		return spread(ms, "%.1f") + " ms"
+	}
 	rows := []row{
 		{"XFTP upload (FNEW+FPUT)", rate(up), what + "; FNEW per chunk included, server SHA-256 + fsync + rename"},
 		{"XFTP download (FGET)", rate(down), "server encrypts (X25519 + XSalsa20-Poly1305 stream), client decrypts"},
@@ -106,6 +118,8 @@ func run(o options) error {
 		{"xftp-server RSS after the transfers", mb(rss), ""},
 		{"bare HTTP/2 upload into a file", rate(bup), "same TLS config, HTTP/2 settings and buffer sizes, same chunks, fsync + rename per chunk"},
 		{"bare HTTP/2 download from a file", rate(bdown), "no application-level encryption"},
+		{"CPU per MB uploaded, client + server: XFTP / bare", both(up) + " / " + both(bup), "user+system time of both processes (XFTP), of the bench process (bare)"},
+		{"CPU per MB downloaded, client + server: XFTP / bare", both(down) + " / " + both(bdown), ""},
 		{"XFTP upload / bare limit", ratio(up, bup), "target ≥ 70 %"},
 		{"XFTP download / bare limit", ratio(down, bdown), "target ≥ 70 %"},
 	}
