@@ -10,3 +10,10 @@ var useSalsaX8 = cpu.X86.HasAVX2
 
 //go:noescape
 func salsa20XORx8(dst, src *byte, batches int, state *[16]uint32)
+
+// usePolyX4 selects the AVX2 Poly1305 (poly1305_amd64.s), four blocks per
+// step.
+var usePolyX4 = cpu.X86.HasAVX2
+
+//go:noescape
+func poly1305x4(h *[5]uint64, msg *byte, groups int, key *polyX4Key)

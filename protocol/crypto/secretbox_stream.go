@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	//lint:ignore SA1019 the NaCl construction needs raw, incremental Poly1305.
-	"golang.org/x/crypto/poly1305"
 	//lint:ignore SA1019 HSalsa20 and a counter-addressed Salsa20 keystream are what the reference's cascade needs.
 	"golang.org/x/crypto/salsa20/salsa"
 )
@@ -82,7 +80,7 @@ func (s *xsalsaStream) xor(dst, src []byte) {
 // ciphertext.
 type sbState struct {
 	ks  *xsalsaStream
-	mac *poly1305.MAC
+	mac macWriter
 }
 
 func newSbState(key *[KeySize]byte, nonce *[NonceSize]byte) sbState {
@@ -91,7 +89,7 @@ func newSbState(key *[KeySize]byte, nonce *[NonceSize]byte) sbState {
 	var polyKey [32]byte
 	copy(polyKey[:], ks.block[:32])
 	ks.off = 32
-	return sbState{ks: ks, mac: poly1305.New(&polyKey)}
+	return sbState{ks: ks, mac: newMAC(&polyKey)}
 }
 
 // streamChunk is the size of the scratch buffers of the stream types: a
