@@ -8,6 +8,7 @@ import (
 
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/smp"
+	"github.com/simplexgo/services/smp-relay/internal/sigbatch"
 	"github.com/simplexgo/services/smp-relay/internal/store"
 )
 
@@ -23,12 +24,13 @@ type preVerified struct {
 	party store.IDParty
 }
 
-// preverify checks the authorizations of a batch's transmissions on all
-// cores before the batch is handled in order. A batch is how clients
-// resubscribe (SUB for every queue of a connection, NSUB for every
-// notifier from an NTF server): one Ed25519 verification is ~80 µs here,
-// so a block of 100+ NSUBs verified in sequence holds one core for ~10 ms
-// while the other idles.
+// preverify checks the authorizations of a batch's transmissions before
+// the batch is handled in order: Ed25519 signatures with batch
+// verification (about half the cost of one by one), on all cores. A batch
+// is how clients resubscribe (SUB for every queue of a connection, NSUB
+// for every notifier from an NTF server): one Ed25519 verification is
+// ~80 µs here, so a block of 100+ NSUBs verified in sequence held one core
+// for ~10 ms while the other idled.
 //
 // Handling stays sequential and keeps every decision: verifyWith uses a
 // result only when the key it is asked about is the key checked here, so
@@ -64,24 +66,72 @@ func (c *client) preverify(ctx context.Context, reqs []request) {
 	if len(todo) < 2 {
 		return
 	}
+	// Load the candidate keys on all cores (bbolt reads), then verify:
+	// Ed25519 signatures in batches (sigbatch, one per core), the rest
+	// one by one.
+	type cand struct {
+		key   crypto.PublicKey
+		q     *store.Queue
+		party store.IDParty
+		ok    bool
+	}
+	cands := make([]cand, len(todo))
+	parallel(len(todo), func(n int) {
+		i := todo[n]
+		c0 := &cands[n]
+		c0.key, c0.q, c0.party, c0.ok = c.candidateKey(ctx, &reqs[i], cmds[i])
+	})
+	var ed, other []int // indexes into todo
+	for n, cd := range cands {
+		switch {
+		case !cd.ok:
+		case len(reqs[todo[n]].auth) == authEd25519 && cd.key.Alg == crypto.Ed25519:
+			ed = append(ed, n)
+		default:
+			other = append(other, n)
+		}
+	}
+	set := func(n int, ok bool) {
+		r := &reqs[todo[n]]
+		r.pre = &preVerified{key: cands[n].key, ok: ok}
+		if readOnly {
+			r.pre.q, r.pre.party = cands[n].q, cands[n].party
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ed)/sigbatch.MinBatch))
+	chunk := (len(ed) + workers - 1) / max(workers, 1)
+	parallel(workers+len(other), func(w int) {
+		if w >= workers {
+			n := other[w-workers]
+			set(n, c.checkAuth(&reqs[todo[n]], cands[n].key))
+			return
+		}
+		part := ed[min(w*chunk, len(ed)):min((w+1)*chunk, len(ed))]
+		items := make([]sigbatch.Item, len(part))
+		for j, n := range part {
+			r := &reqs[todo[n]]
+			items[j] = sigbatch.Item{Pub: cands[n].key.Raw, Msg: r.authorized, Sig: r.auth}
+		}
+		for j, ok := range sigbatch.Verify(items) {
+			set(part[j], ok)
+		}
+	})
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, fn func(int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				n := int(next.Add(1)) - 1
-				if n >= len(todo) || ctx.Err() != nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
 					return
 				}
-				r := &reqs[todo[n]]
-				if key, q, party, ok := c.candidateKey(ctx, r, cmds[todo[n]]); ok {
-					r.pre = &preVerified{key: key, ok: c.checkAuth(r, key)}
-					if readOnly {
-						r.pre.q, r.pre.party = q, party
-					}
-				}
+				fn(i)
 			}
 		}()
 	}
