@@ -23,7 +23,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "length of the push and baseline phases (default 10s)")
 	flag.IntVar(&o.bodySize, "body", 8000, "SEND body size in bytes")
 	flag.IntVar(&o.subs, "subs", 100_000, "notifier subscriptions for the resubscribe phase")
-	flag.StringVar(&o.phases, "phases", "push,resubscribe", "phases to run")
+	flag.StringVar(&o.phases, "phases", "push,ntf,resubscribe", "phases to run: push (relay + ntf-server), ntf (ntf-server alone, NMSGs from the bench), resubscribe")
 	flag.StringVar(&o.apnsKey, "apns-key", "", "APNs provider key (.p8) for ntf-server and the baseline, e.g. services/ntf-server/internal/apns/testdata/AuthKey_H82WD9K9AQ.p8 (default: a fresh P-256 key)")
 	flag.StringVar(&o.apnsKeyID, "apns-key-id", "BENCHKEY01", "the key's id (kid), e.g. H82WD9K9AQ")
 	flag.Parse()

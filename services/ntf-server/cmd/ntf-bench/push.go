@@ -27,7 +27,6 @@ type pushResult struct {
 	relayCores     float64
 	ntfRSS         int64
 	body           []byte // one message push body, for the baseline
-	baseline       float64
 }
 
 // pushPhase runs smp-relay and ntf-server processes and K pairs, each

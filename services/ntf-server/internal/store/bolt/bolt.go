@@ -334,6 +334,24 @@ func findSub(tx *bbolt.Tx, srv address.ServerAddress, nid []byte) (store.Subscri
 	return sub, err == nil, err
 }
 
+// findSubIDs is findSub reading only the ids of the record (a
+// notification needs nothing else of it).
+func findSubIDs(tx *bbolt.Tx, srv address.ServerAddress, nid []byte) (store.Subscription, bool, error) {
+	id := tx.Bucket(bQueues).Get(queueKey(srv, nid))
+	if id == nil {
+		return store.Subscription{}, false, nil
+	}
+	v := tx.Bucket(bSubs).Get(id)
+	if v == nil {
+		return store.Subscription{}, false, nil
+	}
+	if sid, tid, ok := subIDFields(v); ok {
+		return store.Subscription{ID: bytes.Clone(sid), TokenID: bytes.Clone(tid)}, true, nil
+	}
+	sub, err := decodeSub(v)
+	return sub, err == nil, err
+}
+
 // FindSubscription implements store.Store.
 func (s *Store) FindSubscription(srv address.ServerAddress, nid []byte) (sub store.Subscription, found bool, err error) {
 	err = s.db.View(func(tx *bbolt.Tx) error {
@@ -470,7 +488,7 @@ func (s *Store) AddLastNtfs(ms []ntf.PNMessageData) ([]store.LastNtfResult, erro
 // parsed server addresses within a batch.
 func addLastNtf(tx *bbolt.Tx, m ntf.PNMessageData, servers map[string]address.ServerAddress) (store.Token, []ntf.PNMessageData, error) {
 	var t store.Token
-	sub, found, err := findSub(tx, m.Queue.Server, m.Queue.NotifierID)
+	sub, found, err := findSubIDs(tx, m.Queue.Server, m.Queue.NotifierID)
 	if err != nil {
 		return t, nil, err
 	}

@@ -148,6 +148,18 @@ func subStatus(b []byte) (status, rest []byte, ok bool) {
 	return b[2 : 2+int(b[1])], b[2+int(b[1]):], true
 }
 
+// subIDFields returns the id and token id fields of a binary
+// subscription record; ok is false for JSON or malformed ones.
+func subIDFields(b []byte) (id, tokenID []byte, ok bool) {
+	d := encoding.NewDecoder(b)
+	if d.Byte() != recV1 {
+		return nil, nil, false
+	}
+	d.Short()
+	id, tokenID = d.Short(), d.Short()
+	return id, tokenID, d.Err() == nil
+}
+
 // subQueueFields returns the server and notifier id fields of a binary
 // subscription record; ok is false for JSON or malformed ones.
 func subQueueFields(b []byte) (server, nid []byte, ok bool) {

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simplexgo/protocol/crypto"
+	"github.com/simplexgo/protocol/ntf"
+	"github.com/simplexgo/services/ntf-server/internal/ntftest"
+)
+
+// ntfOnlyResult is the NTF server measured alone.
+type ntfOnlyResult struct {
+	pushesPerSec  float64
+	p50, p99      time.Duration
+	samples       int
+	sent, pushed  int64
+	ntfCPUPerPush float64 // µs
+	ntfCores      float64
+	body          []byte
+}
+
+// latencySampling: one push in this many is decrypted for its latency.
+const latencySampling = 16
+
+// ntfOnlyPhase measures the NTF server's own rate: o.tokens ACTIVE tokens,
+// each subscribed to one notifier id on an nmsgSource, which sends NMSG
+// keeping up to o.window notifications per token in flight (sent, push not
+// yet at the fake APNs). Each NMSG goes through everything ntf-server does
+// for one from a relay: the TLS and block decryption of the SMP session,
+// recording the last notifications in the store (fsync per batch),
+// encrypting the push data for the token and the APNs request.
+func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error) {
+	src, err := startNMSGSource(o.tokens)
+	if err != nil {
+		return nil, fmt.Errorf("NMSG source: %w", err)
+	}
+	defer src.close()
+	ns, err := initNTF(o.ntf, filepath.Join(base, "ntf-only"), fake, o.workers)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ns.start(); err != nil {
+		return nil, err
+	}
+	defer ns.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := ns.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+
+	var vmu sync.Mutex
+	verif := map[string]chan []byte{}
+	fake.setOnPush(func(tok string, body []byte, _ time.Time) {
+		vmu.Lock()
+		ch := verif[tok]
+		vmu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- body:
+			default:
+			}
+		}
+	})
+	devs := make([]*ntftest.Device, o.tokens)
+	nids := make([][]byte, o.tokens)
+	index := map[string]int{}
+	for i := range devs {
+		ch := make(chan []byte, 4)
+		vmu.Lock()
+		verif[tokenHex(i)] = ch
+		vmu.Unlock()
+		if devs[i], err = registerToken(c, i, ch); err != nil {
+			return nil, fmt.Errorf("token %d: %w", i, err)
+		}
+		nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		nids[i] = make([]byte, 24)
+		rand.Read(nids[i])
+		resp, err := devs[i].Subscribe(c, src.addr, nids[i], nk)
+		if err != nil {
+			return nil, fmt.Errorf("SNEW: %w", err)
+		}
+		if _, ok := resp.(ntf.IDSUB); !ok {
+			return nil, fmt.Errorf("SNEW: %v", resp)
+		}
+		index[tokenHex(i)] = i
+	}
+	select {
+	case <-src.ready:
+	case <-time.After(60 * time.Second):
+		return nil, fmt.Errorf("ntf-server did not subscribe to the NMSG source")
+	}
+	fmt.Fprintf(os.Stderr, "ntf-bench: %d tokens subscribed to the NMSG source\n", o.tokens)
+
+	// The nonce carries the token, a sequence number and the time the NMSG
+	// was sent: the push's newest notification names the NMSG it was made for.
+	var (
+		measuring atomic.Bool
+		inWindow  atomic.Int64
+		sent      atomic.Int64
+		pushed    atomic.Int64
+		latMu     sync.Mutex
+		latencies []time.Duration
+		sample    atomic.Pointer[[]byte]
+	)
+	window := make([]chan struct{}, o.tokens)
+	for i := range window {
+		window[i] = make(chan struct{}, o.window)
+	}
+	freed := make(chan struct{}, 1)
+	type arrival struct {
+		i    int
+		body []byte
+		at   time.Time
+	}
+	decode := make(chan arrival, 1024)
+	fake.setOnPush(func(tok string, body []byte, at time.Time) {
+		i, ok := index[tok]
+		if !ok {
+			return
+		}
+		pushed.Add(1)
+		if sample.Load() == nil {
+			b := bytes.Clone(body)
+			sample.CompareAndSwap(nil, &b)
+		}
+		if measuring.Load() {
+			inWindow.Add(1)
+		}
+		select {
+		case <-window[i]:
+		default:
+		}
+		select {
+		case freed <- struct{}{}:
+		default:
+		}
+		// Decrypting a push costs the bench about what encrypting it costs
+		// the server: sample one in latencySampling, so that the load
+		// generator takes as little of the shared cores as it can.
+		if pushed.Load()%latencySampling == 0 {
+			select {
+			case decode <- arrival{i, body, at}:
+			default: // decoder behind: no latency sample for this push
+			}
+		}
+	})
+	var dwg sync.WaitGroup
+	dwg.Add(1)
+	go func() {
+		defer dwg.Done()
+		for a := range decode {
+			_, plain, err := devs[a.i].Decrypt(a.body)
+			if err != nil {
+				continue
+			}
+			list, err := ntf.ParsePNMessages(string(plain))
+			if err != nil || len(list) == 0 {
+				continue
+			}
+			last := list[len(list)-1]
+			if measuring.Load() {
+				t := time.Unix(0, int64(binary.BigEndian.Uint64(last.Nonce[12:])))
+				latMu.Lock()
+				latencies = append(latencies, a.at.Sub(t))
+				latMu.Unlock()
+			}
+		}
+	}()
+
+	stop := make(chan struct{})
+	genDone := make(chan error, 1)
+	go func() { // generator: fill every token's window, send in one go
+		var seq uint64
+		for {
+			var bn, bnonce [][]byte
+			for i := range window {
+				for {
+					select {
+					case window[i] <- struct{}{}:
+						seq++
+						nonce := make([]byte, 24)
+						binary.BigEndian.PutUint32(nonce, uint32(i))
+						binary.BigEndian.PutUint64(nonce[4:], seq)
+						binary.BigEndian.PutUint64(nonce[12:], uint64(time.Now().UnixNano()))
+						bn, bnonce = append(bn, nids[i]), append(bnonce, nonce)
+						continue
+					default:
+					}
+					break
+				}
+			}
+			if len(bn) > 0 {
+				if err := src.send(bn, bnonce); err != nil {
+					genDone <- err
+					return
+				}
+				sent.Add(int64(len(bn)))
+			}
+			// Wait for a push to free a slot, then 1 ms more: NMSGs that
+			// become due together travel in one block, as a relay's writer
+			// sends what is queued for the NTF server in one block.
+			select {
+			case <-stop:
+				genDone <- nil
+				return
+			case <-freed:
+				time.Sleep(time.Millisecond)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	time.Sleep(time.Second) // warm up
+	cpu0 := ns.cpu()
+	t0 := time.Now()
+	measuring.Store(true)
+	time.Sleep(o.duration)
+	measuring.Store(false)
+	elapsed := time.Since(t0)
+	n := inWindow.Load()
+	cpu1 := ns.cpu()
+	close(stop)
+	if err := <-genDone; err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(5 * time.Second); pushed.Load() < sent.Load() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fake.setOnPush(nil)
+	close(decode)
+	dwg.Wait()
+	if n == 0 {
+		return nil, fmt.Errorf("no pushes received")
+	}
+	res := &ntfOnlyResult{
+		pushesPerSec:  float64(n) / elapsed.Seconds(),
+		sent:          sent.Load(),
+		pushed:        pushed.Load(),
+		ntfCPUPerPush: float64((cpu1 - cpu0).Microseconds()) / float64(n),
+		ntfCores:      (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
+	}
+	if b := sample.Load(); b != nil {
+		res.body = *b
+	}
+	latMu.Lock()
+	lat := slices.Clone(latencies)
+	latMu.Unlock()
+	res.samples = len(lat)
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		res.p50, res.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return res, nil
+}
