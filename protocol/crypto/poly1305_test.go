@@ -86,6 +86,9 @@ func FuzzPolyMAC(f *testing.F) {
 	f.Add(make([]byte, 32), make([]byte, 1000), uint16(0))
 	f.Add([]byte("0123456789abcdef0123456789abcdef"), []byte("hello"), uint16(3))
 	f.Fuzz(func(t *testing.T, k, msg []byte, split uint16) {
+		if len(msg) > 64<<10 {
+			msg = msg[:64<<10] // long enough for every path; keeps executions fast
+		}
 		var key [32]byte
 		copy(key[:], k)
 		var want [16]byte
