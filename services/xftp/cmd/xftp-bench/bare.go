@@ -213,7 +213,8 @@ func barePath(o options, base string, chunks [][]byte) (*path, error) {
 		return nil
 	}
 	// Warm-up, not timed, as for XFTP.
-	if err := put(0); err == nil {
+	err = put(0)
+	if err == nil {
 		err = get(0)
 	}
 	if err != nil {

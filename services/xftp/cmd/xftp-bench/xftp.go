@@ -171,7 +171,8 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 	}
 	// Warm-up, not timed: one chunk up and down (connection windows,
 	// server goroutines, page cache).
-	if err := upload(0); err == nil {
+	err = upload(0)
+	if err == nil {
 		err = download(0)
 	}
 	if err != nil {
