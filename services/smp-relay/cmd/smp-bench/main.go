@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 )
 
 func main() {
@@ -19,6 +20,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "throughput phase length (default 10s)")
 	flag.IntVar(&o.queues, "queues", 100_000, "stored queues for the memory phase")
 	flag.IntVar(&o.idle, "idle", 10_000, "idle subscribed connections for the memory phase")
+	flag.DurationVar(&o.settle, "settle", 2*time.Second, "memory phase: time between the last connection and the RSS reading")
 	flag.IntVar(&o.startQueues, "startup-queues", 1_000_000, "stored queues for the start-time phase")
 	flag.StringVar(&o.phases, "phases", "throughput,crypto,memory,startup", "phases to run")
 	flag.Parse()

@@ -104,7 +104,7 @@ func memory(o options) (*memoryResult, error) {
 	if len(clients) == 0 {
 		return nil, fmt.Errorf("no connection: %v", firstEr)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(o.settle)
 	res.loaded = r.rss()
 	res.conns = len(clients)
 	for _, c := range clients {

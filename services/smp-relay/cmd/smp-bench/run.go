@@ -16,6 +16,7 @@ type options struct {
 	queues      int
 	idle        int
 	startQueues int
+	settle      time.Duration
 	phases      string
 }
 
@@ -61,7 +62,7 @@ func run(o options) error {
 		}
 		rows = append(rows,
 			row{fmt.Sprintf("RSS with %d stored queues", o.queues), mb(r.base), "relay process, before connections"},
-			row{fmt.Sprintf("RSS with %d idle subscribed TLS connections", r.conns), mb(r.loaded), ""},
+			row{fmt.Sprintf("RSS with %d idle subscribed TLS connections", r.conns), mb(r.loaded), fmt.Sprintf("%s after the last one connected", o.settle)},
 			row{"memory per idle connection", fmt.Sprintf("%.1f KB", float64(r.loaded-r.base)/float64(r.conns)/1024), "target ≤ 40 KB"},
 		)
 	}

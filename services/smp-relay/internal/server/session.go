@@ -15,7 +15,9 @@ import (
 // serveConn runs the TLS and SMP handshakes, then serves the session.
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	hctx, cancel := context.WithTimeout(ctx, s.opts.HandshakeTimeout)
-	tc, err := transport.Server(hctx, nc, s.tlsConf)
+	// Record-bounded reads keep crypto/tls's input buffer at one record
+	// (16 KB) per idle connection instead of ~36 KB.
+	tc, err := transport.Server(hctx, transport.RecordBoundedConn(nc), s.tlsConf)
 	if err != nil {
 		cancel()
 		s.m.ConnectionsDenied.WithLabelValues("tls").Inc()
