@@ -21,8 +21,8 @@ func RecordBoundedConn(c net.Conn) net.Conn { return &recordConn{Conn: c} }
 type recordConn struct {
 	net.Conn
 	hdr  [recordHeaderLen]byte // type, version, length (RFC 8446 §5.1)
-	hn   int // header bytes read of the current record
-	left int // body bytes of the current record not yet read
+	hn   int                   // header bytes read of the current record
+	left int                   // body bytes of the current record not yet read
 }
 
 func (r *recordConn) Read(p []byte) (int, error) {
