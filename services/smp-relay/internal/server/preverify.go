@@ -98,7 +98,12 @@ func (c *client) preverify(ctx context.Context, reqs []request) {
 			r.pre.q, r.pre.party = cands[n].q, cands[n].party
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ed)/sigbatch.MinBatch))
+	// Batches of at least MinBatch per core; fewer signatures than that
+	// (a few SENDs) are verified one per goroutine.
+	workers := min(runtime.GOMAXPROCS(0), len(ed)/sigbatch.MinBatch)
+	if workers < 2 {
+		workers = len(ed)
+	}
 	chunk := (len(ed) + workers - 1) / max(workers, 1)
 	parallel(workers+len(other), func(w int) {
 		if w >= workers {
