@@ -397,7 +397,7 @@ func (s *Store) SetSubStatus(srv address.ServerAddress, nids [][]byte, st ntf.Su
 			if v == nil {
 				continue
 			}
-			if cur, rest, ok := subStatus(v); ok {
+			if cur, rest, ok := subStatus(v); ok && len(status) <= maxShort {
 				if string(cur) == status {
 					continue
 				}

@@ -124,7 +124,7 @@ func FuzzDecodeRecords(f *testing.F) {
 	tk := storetest.NewToken(&testing.T{}, []byte("tok-id-000000000000000002"), "eeff")
 	tb, _ := encodeToken(tk)
 	nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	srv, _ := address.ParseServer("smp://"+strings.Repeat("B", 43)+"@a.example.com,b.example.onion:5223", address.SchemeSMP)
+	srv, _ := address.ParseServer("smp://"+strings.Repeat("A", 42)+"Q@a.example.com,b.example.onion:5223", address.SchemeSMP)
 	sb, _ := encodeSub(store.Subscription{ID: []byte("s1"), TokenID: tk.ID, Server: srv, NotifierID: []byte("n1"),
 		NotifierKey: nk, Status: ntf.SubStatus{Code: ntf.SubErr, Err: []byte("AUTH")}})
 	lb, _ := encodeLastNtf(lastNtfRec{SubID: []byte("s1"), TS: 42, Nonce: make([]byte, 24), EncMeta: []byte("meta")})
@@ -165,4 +165,33 @@ func FuzzDecodeRecords(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLongSubStatus: a status longer than a Short field is refused as an
+// error, and the stored record stays readable.
+func TestLongSubStatus(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "ntf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tk := storetest.NewToken(t, []byte("tok-id-000000000000000003"), "ab01")
+	if err := s.AddToken(tk); err != nil {
+		t.Fatal(err)
+	}
+	nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+	srv, _ := address.ParseServer("smp://"+strings.Repeat("A", 42)+"E@relay.example.com", address.SchemeSMP)
+	sub := store.Subscription{ID: []byte("sub-long"), TokenID: tk.ID, Server: srv, NotifierID: []byte("nid-long"),
+		NotifierKey: nk, Status: ntf.SubStatus{Code: ntf.SubNew}}
+	if err := s.AddSubscription(sub); err != nil {
+		t.Fatal(err)
+	}
+	long := ntf.SubStatus{Code: ntf.SubErr, Err: bytes.Repeat([]byte("x"), 300)}
+	if _, err := s.SetSubStatus(srv, [][]byte{sub.NotifierID}, long); err == nil {
+		t.Fatal("a 300-byte status was stored")
+	}
+	got, err := s.GetSubscription(sub.ID)
+	if err != nil || got.Status.Code != ntf.SubNew {
+		t.Fatalf("after a refused status: %+v %v", got.Status, err)
+	}
 }

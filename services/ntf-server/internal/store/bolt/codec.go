@@ -174,7 +174,11 @@ func subQueueFields(b []byte) (server, nid []byte, ok bool) {
 	return server, nid, d.Err() == nil
 }
 
-// withSubStatus is a binary subscription record with its status replaced.
+// maxShort is the longest Short field (one length byte).
+const maxShort = 255
+
+// withSubStatus is a binary subscription record with its status replaced;
+// status is at most maxShort bytes.
 func withSubStatus(rest []byte, status string) []byte {
 	out := make([]byte, 0, 2+len(status)+len(rest))
 	out = append(out, recV1, byte(len(status)))
