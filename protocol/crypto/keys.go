@@ -218,7 +218,12 @@ func GenerateKey(a Algorithm, rand io.Reader) (PrivateKey, error) {
 	if _, err := io.ReadFull(rand, raw); err != nil {
 		return PrivateKey{}, fmt.Errorf("crypto: generate %v key: %w", a, err)
 	}
-	return PrivateKey{Alg: a, Raw: raw}, nil
+	k := PrivateKey{Alg: a, Raw: raw}
+	if a == Ed25519 {
+		// Keep the public half: every signature would derive it again.
+		k.ed25519 = ed25519.NewKeyFromSeed(raw)
+	}
+	return k, nil
 }
 
 // Sign signs msg with a signing key; Ed25519 gives 64 bytes, Ed448 114

@@ -116,9 +116,16 @@ func FuzzParseKeyDER(f *testing.F) {
 // exactly as the bare seed does (Ed25519 signatures are deterministic) and
 // reports the same public key, and that other algorithms ignore it.
 func TestWithPublic(t *testing.T) {
-	k, err := GenerateKey(Ed25519, rand.Reader)
+	gen, err := GenerateKey(Ed25519, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if gen.ed25519 == nil {
+		t.Fatal("GenerateKey did not keep the public half")
+	}
+	k, err := ParsePrivateKeyDER(gen.DER()) // the seed alone
+	if err != nil || k.ed25519 != nil {
+		t.Fatalf("parsed key: %v", err)
 	}
 	kp := k.WithPublic(k.Public())
 	msg := []byte("NSUB signed by the notification server")
@@ -133,6 +140,9 @@ func TestWithPublic(t *testing.T) {
 	if !Verify(k.Public(), msg, got) {
 		t.Fatal("signature does not verify")
 	}
+	if g, _ := Sign(gen, msg); !bytes.Equal(g, want) {
+		t.Fatal("a generated key signs differently from its seed")
+	}
 	x, _ := GenerateKey(X25519, rand.Reader)
 	if xp := x.WithPublic(x.Public()); xp.ed25519 != nil {
 		t.Fatal("X25519 key got an Ed25519 expansion")
@@ -144,7 +154,8 @@ func TestWithPublic(t *testing.T) {
 }
 
 func BenchmarkSignEd25519(b *testing.B) {
-	k, _ := GenerateKey(Ed25519, rand.Reader)
+	gen, _ := GenerateKey(Ed25519, rand.Reader)
+	k, _ := ParsePrivateKeyDER(gen.DER()) // the seed alone
 	msg := make([]byte, 100)
 	b.Run("seed", func(b *testing.B) {
 		for b.Loop() {
