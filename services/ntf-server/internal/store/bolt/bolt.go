@@ -41,7 +41,10 @@ var (
 )
 
 // Store is a store.Store in one bbolt file.
-type Store struct{ db *bbolt.DB }
+type Store struct {
+	db *bbolt.DB
+	st *statusOverlay // subscription statuses written behind (statuses.go)
+}
 
 var _ store.Store = (*Store)(nil)
 
@@ -63,11 +66,21 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: init: %w", err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, st: newStatusOverlay()}
+	go s.runStatusFlusher()
+	return s, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close writes the pending statuses and closes the file.
+func (s *Store) Close() error {
+	select {
+	case <-s.st.stop:
+	default:
+		close(s.st.stop)
+	}
+	<-s.st.done
+	return s.db.Close()
+}
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
@@ -358,6 +371,9 @@ func (s *Store) FindSubscription(srv address.ServerAddress, nid []byte) (sub sto
 		sub, found, err = findSub(tx, srv, nid)
 		return err
 	})
+	if err == nil && found {
+		err = s.applyStatus(&sub)
+	}
 	return sub, found, err
 }
 
@@ -367,6 +383,9 @@ func (s *Store) GetSubscription(id []byte) (sub store.Subscription, err error) {
 		sub, err = getSub(tx, id)
 		return err
 	})
+	if err == nil {
+		err = s.applyStatus(&sub)
+	}
 	return sub, err
 }
 
@@ -379,59 +398,30 @@ func (s *Store) DeleteSubscription(id []byte) (sub store.Subscription, err error
 	return sub, err
 }
 
-// SetSubStatus implements store.Store. It rewrites only the status field
-// of binary records (one NSUB answer each, 100 000 after a restart).
-func (s *Store) SetSubStatus(srv address.ServerAddress, nids [][]byte, st ntf.SubStatus) (n int, err error) {
-	status := st.String()
-	prefix := append([]byte(store.ServerKey(srv)), 0)
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		queues, subs := tx.Bucket(bQueues), tx.Bucket(bSubs)
-		qk := prefix
-		for _, nid := range nids {
-			qk = append(qk[:len(prefix)], nid...)
-			id := queues.Get(qk)
-			if id == nil {
-				continue
-			}
-			v := subs.Get(id)
-			if v == nil {
-				continue
-			}
-			if cur, rest, ok := subStatus(v); ok && len(status) <= maxShort {
-				if string(cur) == status {
-					continue
-				}
-				if err := subs.Put(id, withSubStatus(rest, status)); err != nil {
-					return err
-				}
-				n++
-				continue
-			}
-			sub, err := decodeSub(v) // a JSON record of an earlier build
-			if err != nil {
-				return err
-			}
-			if sub.Status.Code == st.Code && bytes.Equal(sub.Status.Err, st.Err) {
-				continue
-			}
-			sub.Status = st
-			if err := putSub(tx, sub); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	return n, err
-}
-
 // ForEachSubscription implements store.Store.
 func (s *Store) ForEachSubscription(fn func(store.Subscription) error) error {
+	// The unwritten statuses are copied first: taking the overlay's lock
+	// inside a read transaction could wait on SetSubStatus, which holds it
+	// while it opens a read transaction, behind a writer remapping the file.
+	s.st.mu.Lock()
+	overlay := make(map[string]string, len(s.st.pending)+len(s.st.flushing))
+	for id, st := range s.st.flushing {
+		overlay[id] = st
+	}
+	for id, st := range s.st.pending {
+		overlay[id] = st
+	}
+	s.st.mu.Unlock()
 	return s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bSubs).ForEach(func(_, v []byte) error {
 			sub, err := decodeSub(v)
 			if err != nil {
 				return err
+			}
+			if text, ok := overlay[string(sub.ID)]; ok {
+				if sub.Status, err = ntf.ParseSubStatus([]byte(text)); err != nil {
+					return fmt.Errorf("bolt: subscription status: %w", err)
+				}
 			}
 			return fn(sub)
 		})

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -99,6 +100,9 @@ func TestJSONRecords(t *testing.T) {
 	}
 	if n, err := s.SetSubStatus(srv, [][]byte{sub.NotifierID}, active); n != 0 || err != nil {
 		t.Fatalf("SetSubStatus to the same status = %d, %v", n, err)
+	}
+	if err := s.flushStatuses(); err != nil {
+		t.Fatal(err)
 	}
 	s.db.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bSubs).Get(sub.ID); isJSON(v) {
@@ -193,5 +197,86 @@ func TestLongSubStatus(t *testing.T) {
 	got, err := s.GetSubscription(sub.ID)
 	if err != nil || got.Status.Code != ntf.SubNew {
 		t.Fatalf("after a refused status: %+v %v", got.Status, err)
+	}
+}
+
+// TestStatusesWrittenBehind: a status is visible at once, reaches the file
+// after the flush (the last of several), survives Close and reopening, and
+// a subscription deleted before the flush is not brought back.
+func TestStatusesWrittenBehind(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ntf.db")
+	s, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := storetest.NewToken(t, []byte("tok-id-000000000000000004"), "ab02")
+	if err := s.AddToken(tk); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := address.ParseServer("smp://"+strings.Repeat("A", 43)+"@relay.example.com", address.SchemeSMP)
+	var subs []store.Subscription
+	for i := range 3 {
+		nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		sub := store.Subscription{ID: []byte{'s', byte(i)}, TokenID: tk.ID, Server: srv, NotifierID: []byte{'n', byte(i)},
+			NotifierKey: nk, Status: ntf.SubStatus{Code: ntf.SubNew}}
+		if err := s.AddSubscription(sub); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, sub)
+	}
+	nids := [][]byte{subs[0].NotifierID, subs[1].NotifierID, subs[2].NotifierID}
+	onDisk := func(id []byte) ntf.SubStatusCode {
+		var code ntf.SubStatusCode
+		s.db.View(func(tx *bbolt.Tx) error {
+			if v := tx.Bucket(bSubs).Get(id); v != nil {
+				sub, _ := decodeSub(v)
+				code = sub.Status.Code
+			}
+			return nil
+		})
+		return code
+	}
+	n1, err1 := s.SetSubStatus(srv, nids, ntf.SubStatus{Code: ntf.SubPending})
+	n2, err2 := s.SetSubStatus(srv, nids, ntf.SubStatus{Code: ntf.SubActive})
+	if n1+n2 != 6 || err1 != nil || err2 != nil {
+		t.Fatalf("changed %d and %d (%v, %v), want 3 and 3", n1, n2, err1, err2)
+	}
+	if got, err := s.GetSubscription(subs[0].ID); err != nil || got.Status.Code != ntf.SubActive {
+		t.Fatalf("status before the flush: %v %v", got.Status, err)
+	}
+	if _, err := s.DeleteSubscription(subs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for onDisk(subs[1].ID) != ntf.SubActive && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if onDisk(subs[1].ID) != ntf.SubActive {
+		t.Fatal("status not written behind")
+	}
+	if _, err := s.GetSubscription(subs[2].ID); err == nil {
+		t.Fatal("deleted subscription came back")
+	}
+	if _, err := s.SetSubStatus(srv, nids[:1], ntf.SubStatus{Code: ntf.SubInactive}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // writes the pending status
+		t.Fatal(err)
+	}
+	s, err = Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seen int
+	s.ForEachSubscription(func(sub store.Subscription) error {
+		seen++
+		if bytes.Equal(sub.ID, subs[0].ID) && sub.Status.Code != ntf.SubInactive {
+			t.Errorf("after reopening: %v", sub.Status)
+		}
+		return nil
+	})
+	if seen != 2 {
+		t.Fatalf("%d subscriptions after reopening, want 2", seen)
 	}
 }
