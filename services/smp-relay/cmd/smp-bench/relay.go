@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +22,11 @@ import (
 
 // relayProc is a running smp-relay process.
 type relayProc struct {
-	cmd  *exec.Cmd
-	addr string
-	key  []byte
-	dir  string
+	cmd     *exec.Cmd
+	addr    string
+	key     []byte
+	dir     string
+	metrics string // admin listener (/metrics)
 }
 
 func freePort() (string, error) {
@@ -64,14 +67,18 @@ func startRelay(bin, dir, port string, extra ...string) (*relayProc, time.Durati
 	if err != nil {
 		return nil, 0, err
 	}
-	args := append([]string{"start", "--data", dir, "--grpc", "off", "--metrics", metricsAddr(), "--log-level", "warn"}, extra...)
+	metrics, err := metricsAddr()
+	if err != nil {
+		return nil, 0, err
+	}
+	args := append([]string{"start", "--data", dir, "--grpc", "off", "--metrics", metrics, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err
 	}
-	r := &relayProc{cmd: cmd, addr: "127.0.0.1:" + port, key: a.KeyHash, dir: dir}
+	r := &relayProc{cmd: cmd, addr: "127.0.0.1:" + port, key: a.KeyHash, dir: dir, metrics: metrics}
 	deadline := start.Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -138,11 +145,35 @@ func randomID() []byte {
 	return b
 }
 
-// metricsAddr is the relay's admin listener: off, unless SMP_BENCH_PPROF
-// names an address (for profiling the relay during a run).
-func metricsAddr() string {
+// metricsAddr is the relay's admin listener (metrics, and pprof for
+// profiling a run): SMP_BENCH_PPROF, or a free loopback port.
+func metricsAddr() (string, error) {
 	if a := os.Getenv("SMP_BENCH_PPROF"); a != "" {
-		return a
+		return a, nil
 	}
-	return "off"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// counter reads a counter from the relay's /metrics (0 if absent).
+func (r *relayProc) counter(name string) (float64, error) {
+	resp, err := http.Get("http://" + r.metrics + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(body), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == name {
+			return strconv.ParseFloat(f[1], 64)
+		}
+	}
+	return 0, nil
 }

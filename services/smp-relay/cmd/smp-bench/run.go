@@ -43,16 +43,25 @@ func run(o options) error {
 			row{"SEND→MSG latency p50", r.p50.Round(time.Microsecond).String(), ""},
 			row{"SEND→MSG latency p99", r.p99.Round(time.Microsecond).String(), ""},
 			row{"relay CPU per message", fmt.Sprintf("%.0f µs", r.cpuPerMsg), "relay process user+system time / messages"},
+			row{"blocks per message, in / out", fmt.Sprintf("%.2f / %.2f", r.blocksIn, r.blocksOut), "the relay's smp_blocks_received_total / smp_blocks_sent_total"},
 		)
 	}
 	if has("crypto") {
-		lim := cryptoLimit()
+		in, out := 2.0, 2.0 // without a throughput phase: the least per message
+		if tput != nil {
+			in, out = max(tput.blocksIn, in), max(tput.blocksOut, out)
+		}
+		lim := cryptoLimit(measureCrypto(), in, out)
 		rows = append(rows,
 			row{"crypto per message (one core)", fmt.Sprintf("%.0f µs", lim.perMsg.Seconds()*1e6), lim.what},
 			row{"crypto-bound limit", fmt.Sprintf("%.0f msg/s", lim.msgsPerSec), fmt.Sprintf("%d cores", runtime.NumCPU())},
 		)
 		if tput != nil {
-			rows = append(rows, row{"throughput / crypto-bound limit", fmt.Sprintf("%.0f %%", 100*tput.msgsPerSec/lim.msgsPerSec), "target ≥ 50 %"})
+			rows = append(rows,
+				row{"throughput / crypto-bound limit", fmt.Sprintf("%.0f %%", 100*tput.msgsPerSec/lim.msgsPerSec), "target ≥ 50 %; the load generator shares the cores"},
+				row{"relay at its CPU cost / crypto-bound limit", fmt.Sprintf("%.0f %%", 100*(float64(runtime.NumCPU())/(tput.cpuPerMsg/1e6))/lim.msgsPerSec),
+					fmt.Sprintf("%d cores / %.0f µs per message", runtime.NumCPU(), tput.cpuPerMsg)},
+			)
 		}
 	}
 	if has("memory") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -19,6 +20,9 @@ type throughputResult struct {
 	msgsPerSec float64
 	p50, p99   time.Duration
 	cpuPerMsg  float64 // µs
+	// blocks the relay read and wrote per message in the window (its
+	// smp_blocks_*_total counters): the crypto limit counts these.
+	blocksIn, blocksOut float64
 }
 
 // throughput runs K pairs: each sender keeps up to o.window messages in
@@ -159,6 +163,8 @@ func throughput(o options) (*throughputResult, error) {
 		}()
 	}
 	time.Sleep(time.Second) // warm up
+	in0, err1 := r.counter("smp_blocks_received_total")
+	out0, err2 := r.counter("smp_blocks_sent_total")
 	cpu0 := r.cpu()
 	t0 := time.Now()
 	close(measuring)
@@ -169,6 +175,8 @@ func throughput(o options) (*throughputResult, error) {
 	mu.Unlock()
 	elapsed := time.Since(t0)
 	cpu1 := r.cpu()
+	in1, err3 := r.counter("smp_blocks_received_total")
+	out1, err4 := r.counter("smp_blocks_sent_total")
 	close(stop)
 	cancel()
 	for _, p := range pairs {
@@ -179,11 +187,16 @@ func throughput(o options) (*throughputResult, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("no messages delivered")
 	}
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return nil, fmt.Errorf("relay metrics: %w", err)
+	}
 	slices.Sort(lat)
 	return &throughputResult{
 		msgsPerSec: float64(n) / elapsed.Seconds(),
 		p50:        lat[len(lat)/2],
 		p99:        lat[len(lat)*99/100],
 		cpuPerMsg:  float64((cpu1 - cpu0).Microseconds()) / float64(n),
+		blocksIn:   (in1 - in0) / float64(n),
+		blocksOut:  (out1 - out0) / float64(n),
 	}, nil
 }

@@ -17,6 +17,8 @@ type Metrics struct {
 
 	Connections       prometheus.Gauge
 	ConnectionsTotal  prometheus.Counter
+	BlocksReceived    prometheus.Counter
+	BlocksSent        prometheus.Counter
 	ConnectionsDenied *prometheus.CounterVec // reason: limit, handshake, tls
 	ClientsDropped    *prometheus.CounterVec // reason: slow, idle, protocol
 	QueuesCreated     prometheus.Counter
@@ -61,6 +63,8 @@ func New() *Metrics {
 		Registry:          r,
 		Connections:       gauge("connections", "Open client connections."),
 		ConnectionsTotal:  counter("connections_total", "Accepted client connections."),
+		BlocksReceived:    counter("blocks_received_total", "Transport blocks read from clients."),
+		BlocksSent:        counter("blocks_sent_total", "Transport blocks written to clients."),
 		ConnectionsDenied: vec("connections_denied_total", "Connections closed before serving, by reason.", "reason"),
 		ClientsDropped:    vec("clients_dropped_total", "Connections closed by the server, by reason.", "reason"),
 		QueuesCreated:     counter("queues_created_total", "Queues created."),

@@ -108,6 +108,7 @@ func (c *client) run(ctx context.Context) {
 			}
 			return
 		}
+		c.srv.m.BlocksReceived.Inc()
 		if !c.respond(ctx, c.processPayload(ctx, payload)) {
 			return
 		}
@@ -300,7 +301,9 @@ func (c *client) write(batch []out) error {
 		}
 		txs = append(txs, tx)
 	}
-	if err := c.w.writeTransmissions(txs, c.srv.opts.WriteTimeout); err != nil {
+	n, err := c.w.writeTransmissions(txs, c.srv.opts.WriteTimeout)
+	c.srv.m.BlocksSent.Add(float64(n))
+	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			c.srv.m.ClientsDropped.WithLabelValues("slow").Inc()

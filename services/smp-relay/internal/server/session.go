@@ -97,18 +97,18 @@ func (w *sessionWire) encode(corrID, entityID []byte, m smp.Message) ([]byte, er
 	return transport.EncodeTransmission(w.s, transport.Transmission{CorrID: corrID, EntityID: entityID, Command: cmd})
 }
 
-func (w *sessionWire) writeTransmissions(txs [][]byte, timeout time.Duration) error {
+func (w *sessionWire) writeTransmissions(txs [][]byte, timeout time.Duration) (int, error) {
 	blocks, err := transport.PackBatches(w.s, txs)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for _, b := range blocks {
+	for i, b := range blocks {
 		if err := w.s.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-			return err
+			return i, err
 		}
 		if err := w.s.WriteBlock(b); err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(blocks), nil
 }

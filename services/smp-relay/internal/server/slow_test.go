@@ -20,9 +20,9 @@ type stuckWire struct {
 	closed chan struct{}
 }
 
-func (w *stuckWire) writeTransmissions([][]byte, time.Duration) error {
+func (w *stuckWire) writeTransmissions([][]byte, time.Duration) (int, error) {
 	<-w.closed
-	return errClosedTest
+	return 0, errClosedTest
 }
 func (w *stuckWire) close() {
 	select {

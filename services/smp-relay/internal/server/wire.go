@@ -16,7 +16,9 @@ type wire interface {
 	isBadBlock(error) bool
 	parseBatch(payload []byte) ([]request, error)
 	encode(corrID, entityID []byte, m smp.Message) ([]byte, error)
-	writeTransmissions(txs [][]byte, timeout time.Duration) error
+	// writeTransmissions packs txs into as few blocks as fit and writes
+	// them, returning how many it wrote.
+	writeTransmissions(txs [][]byte, timeout time.Duration) (int, error)
 	setReadDeadline(t time.Time) error
 	close()
 }
