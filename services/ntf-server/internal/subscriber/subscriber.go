@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/ntf"
 	"github.com/simplexgo/protocol/smp"
 	"github.com/simplexgo/protocol/smpclient"
@@ -91,20 +92,17 @@ func New(o Options) *Subscriber {
 // Start subscribes every stored subscription whose status calls for it
 // [NS resubscribe]; it returns how many.
 func (s *Subscriber) Start() (int, error) {
-	var subs []store.Subscription
+	n := 0
+	// Subscribe touches no store, so the subscriptions are added as they
+	// are read, without holding all of them in a list first.
 	err := s.o.Store.ForEachSubscription(func(sub store.Subscription) error {
 		if sub.Status.ShouldSubscribe() {
-			subs = append(subs, sub)
+			s.Subscribe(sub)
+			n++
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	for _, sub := range subs {
-		s.Subscribe(sub)
-	}
-	return len(subs), nil
+	return n, err
 }
 
 // Close disconnects from every server and waits for the goroutines.
@@ -124,12 +122,12 @@ func (s *Subscriber) Subscribe(sub store.Subscription) {
 	}
 	srv, ok := s.servers[key]
 	if !ok {
-		srv = &server{s: s, key: key, addr: sub.Server, subs: map[string]store.Subscription{}, kick: make(chan struct{}, 1)}
+		srv = &server{s: s, key: key, addr: sub.Server, subs: map[string]wanted{}, kick: make(chan struct{}, 1)}
 		s.servers[key] = srv
 		s.wg.Add(1)
 		go srv.run()
 	}
-	srv.add(sub)
+	srv.add(wanted{nid: sub.NotifierID, key: sub.NotifierKey})
 }
 
 // Unsubscribe forgets subscriptions; no SMP command is sent [NS TDEL, SDEL
@@ -178,16 +176,24 @@ type server struct {
 	kick chan struct{}
 
 	mu     sync.Mutex
-	subs   map[string]store.Subscription // wanted, by notifier id
-	queue  []store.Subscription          // to NSUB on the current connection
+	subs   map[string]wanted // by notifier id
+	queue  []wanted          // to NSUB on the current connection
 	client *smpclient.Client
 }
 
-func (c *server) add(sub store.Subscription) {
+// wanted is what the subscriber keeps of a subscription: its notifier id
+// and key, not the whole record (100 000 subscriptions of one server share
+// its address).
+type wanted struct {
+	nid []byte
+	key crypto.PrivateKey
+}
+
+func (c *server) add(w wanted) {
 	c.mu.Lock()
-	c.subs[string(sub.NotifierID)] = sub
+	c.subs[string(w.nid)] = w
 	if c.client != nil {
-		c.queue = append(c.queue, sub)
+		c.queue = append(c.queue, w)
 	}
 	c.mu.Unlock()
 	c.wake()
@@ -231,8 +237,8 @@ func (c *server) notifierIDs() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ids := make([][]byte, 0, len(c.subs))
-	for _, sub := range c.subs {
-		ids = append(ids, sub.NotifierID)
+	for _, w := range c.subs {
+		ids = append(ids, w.nid)
 	}
 	return ids
 }
@@ -349,14 +355,13 @@ func (c *server) serve(ctx context.Context, cl *smpclient.Client) {
 const nsubBatchesInFlight = 4
 
 // nsub sends NSUB for subs in one batch and records the results.
-func (c *server) nsub(ctx context.Context, cl *smpclient.Client, subs []store.Subscription) {
+func (c *server) nsub(ctx context.Context, cl *smpclient.Client, subs []wanted) {
 	st, m, log := c.s.o.Store, c.s.o.Metrics, c.s.o.Logger
 	ids := make([][]byte, len(subs))
 	reqs := make([]smpclient.Request, len(subs))
-	for i, sub := range subs {
-		ids[i] = sub.NotifierID
-		k := sub.NotifierKey
-		reqs[i] = smpclient.Request{EntityID: sub.NotifierID, Key: &k, Cmd: smp.NSUB{}}
+	for i := range subs {
+		ids[i] = subs[i].nid
+		reqs[i] = smpclient.Request{EntityID: subs[i].nid, Key: &subs[i].key, Cmd: smp.NSUB{}}
 	}
 	if _, err := st.SetSubStatus(c.addr, ids, ntf.SubStatus{Code: ntf.SubPending}); err != nil {
 		log.Error("SubStatusUpdateFailed", "err", err)
