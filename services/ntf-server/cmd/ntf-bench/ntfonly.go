@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -45,57 +44,30 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 		return nil, fmt.Errorf("NMSG source: %w", err)
 	}
 	defer src.close()
-	ns, err := initNTF(o.ntf, filepath.Join(base, "ntf-only"), fake, o.workers)
+	ns, c, stopNTF, err := startBenchNTF(o, filepath.Join(base, "ntf-only"), fake)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ns.start(); err != nil {
-		return nil, err
-	}
-	defer ns.stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c, err := ns.dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-
-	var vmu sync.Mutex
-	verif := map[string]chan []byte{}
-	fake.setOnPush(func(tok string, body []byte, _ time.Time) {
-		vmu.Lock()
-		ch := verif[tok]
-		vmu.Unlock()
-		if ch != nil {
-			select {
-			case ch <- body:
-			default:
-			}
-		}
-	})
+	defer stopNTF()
 	devs := make([]*ntftest.Device, o.tokens)
 	nids := make([][]byte, o.tokens)
 	index := map[string]int{}
-	for i := range devs {
-		ch := make(chan []byte, 4)
-		vmu.Lock()
-		verif[tokenHex(i)] = ch
-		vmu.Unlock()
-		if devs[i], err = registerToken(c, i, ch); err != nil {
-			return nil, fmt.Errorf("token %d: %w", i, err)
-		}
-		nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-		nids[i] = make([]byte, 24)
+	err = registerTokens(c, fake, o.tokens, func(i int, d *ntftest.Device) error {
+		devs[i], nids[i] = d, make([]byte, 24)
 		rand.Read(nids[i])
-		resp, err := devs[i].Subscribe(c, src.addr, nids[i], nk)
+		nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		resp, err := d.Subscribe(c, src.addr, nids[i], nk)
 		if err != nil {
-			return nil, fmt.Errorf("SNEW: %w", err)
+			return fmt.Errorf("SNEW: %w", err)
 		}
 		if _, ok := resp.(ntf.IDSUB); !ok {
-			return nil, fmt.Errorf("SNEW: %v", resp)
+			return fmt.Errorf("SNEW: %v", resp)
 		}
 		index[tokenHex(i)] = i
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	select {
 	case <-src.ready:

@@ -14,6 +14,7 @@ import (
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/ntf"
 	"github.com/simplexgo/protocol/smp"
+	"github.com/simplexgo/services/ntf-server/internal/ntftest"
 )
 
 type pushResult struct {
@@ -41,58 +42,34 @@ func pushPhase(o options, base string, fake *fakeAPNs) (*pushResult, error) {
 		return nil, err
 	}
 	defer r.stop()
-	ns, err := initNTF(o.ntf, filepath.Join(base, "ntf"), fake, o.workers)
+	ns, c, stopNTF, err := startBenchNTF(o, filepath.Join(base, "ntf"), fake)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ns.start(); err != nil {
-		return nil, err
-	}
-	defer ns.stop()
+	defer stopNTF()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := ns.dial(ctx)
+	pairs := make([]*pair, o.tokens)
+	byToken := map[string]*pair{}
+	defer func() {
+		for _, p := range pairs {
+			if p != nil {
+				p.rcv.Close()
+				p.snd.Close()
+			}
+		}
+	}()
+	err = registerTokens(c, fake, o.tokens, func(i int, d *ntftest.Device) error {
+		var err error
+		if pairs[i], err = newPair(ctx, r, c, d, o.window); err != nil {
+			return fmt.Errorf("pair: %w", err)
+		}
+		byToken[tokenHex(i)] = pairs[i]
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-
-	// Setup: verification pushes are routed to the registering token.
-	var vmu sync.Mutex
-	verif := map[string]chan []byte{}
-	fake.setOnPush(func(tok string, body []byte, _ time.Time) {
-		vmu.Lock()
-		ch := verif[tok]
-		vmu.Unlock()
-		if ch != nil {
-			select {
-			case ch <- body:
-			default:
-			}
-		}
-	})
-	pairs := make([]*pair, o.tokens)
-	byToken := map[string]*pair{}
-	for i := range pairs {
-		ch := make(chan []byte, 4)
-		vmu.Lock()
-		verif[tokenHex(i)] = ch
-		vmu.Unlock()
-		d, err := registerToken(c, i, ch)
-		if err != nil {
-			return nil, fmt.Errorf("token %d: %w", i, err)
-		}
-		if pairs[i], err = newPair(ctx, r, c, d, o.window); err != nil {
-			return nil, fmt.Errorf("pair %d: %w", i, err)
-		}
-		byToken[tokenHex(i)] = pairs[i]
-	}
-	defer func() {
-		for _, p := range pairs {
-			p.rcv.Close()
-			p.snd.Close()
-		}
-	}()
 	if err := waitActive(c, pairs); err != nil {
 		return nil, err
 	}

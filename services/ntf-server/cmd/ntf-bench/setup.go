@@ -154,3 +154,55 @@ func waitActive(c *ntftest.Client, pairs []*pair) error {
 	}
 	return nil
 }
+
+// startBenchNTF starts an ntf-server in dir, pushing to fake, and connects
+// a client to it; stop closes both.
+func startBenchNTF(o options, dir string, fake *fakeAPNs) (ns *ntfServer, c *ntftest.Client, stop func(), err error) {
+	if ns, err = initNTF(o.ntf, dir, fake, o.workers); err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := ns.start(); err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c, err = ns.dial(ctx); err != nil {
+		ns.stop()
+		return nil, nil, nil, err
+	}
+	return ns, c, func() { c.Close(); ns.stop() }, nil
+}
+
+// registerTokens registers n ACTIVE tokens (tokenHex(0..n-1)), routing the
+// fake's verification pushes to the registering token, and calls each for
+// every token once it is ACTIVE.
+func registerTokens(c *ntftest.Client, fake *fakeAPNs, n int, each func(i int, d *ntftest.Device) error) error {
+	var mu sync.Mutex
+	verif := map[string]chan []byte{}
+	fake.setOnPush(func(tok string, body []byte, _ time.Time) {
+		mu.Lock()
+		ch := verif[tok]
+		mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- body:
+			default:
+			}
+		}
+	})
+	defer fake.setOnPush(nil)
+	for i := range n {
+		ch := make(chan []byte, 4)
+		mu.Lock()
+		verif[tokenHex(i)] = ch
+		mu.Unlock()
+		d, err := registerToken(c, i, ch)
+		if err != nil {
+			return fmt.Errorf("token %d: %w", i, err)
+		}
+		if err := each(i, d); err != nil {
+			return fmt.Errorf("token %d: %w", i, err)
+		}
+	}
+	return nil
+}
