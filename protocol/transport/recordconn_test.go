@@ -9,21 +9,6 @@ import (
 	"testing"
 )
 
-// chunkConn returns its data in reads of up to 40 000 bytes.
-type chunkConn struct {
-	net.Conn
-	data []byte
-}
-
-func (c *chunkConn) Read(p []byte) (int, error) {
-	if len(c.data) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, c.data[:min(len(c.data), 40000)])
-	c.data = c.data[n:]
-	return n, nil
-}
-
 // TestRecordBoundedConn: reads return the stream unchanged and never
 // include bytes of two records.
 func TestRecordBoundedConn(t *testing.T) {
@@ -41,7 +26,7 @@ func TestRecordBoundedConn(t *testing.T) {
 		stream = append(stream, rec...)
 		ends = append(ends, len(stream))
 	}
-	c := RecordBoundedConn(&chunkConn{data: bytes.Clone(stream)})
+	c := RecordBoundedConn(&sizedConn{data: bytes.Clone(stream), chunk: 40000})
 	var got []byte
 	buf := make([]byte, 65536)
 	for {
