@@ -344,14 +344,22 @@ func (s *Store) DeleteMessage(_ context.Context, rid, msgID []byte) (bool, *stor
 		if err != nil {
 			return err
 		}
-		k, m, err := firstMessage(tx, rid)
-		if err != nil || m == nil {
-			return err
-		}
-		if len(msgID) > 0 && !bytes.Equal(m.ID, msgID) {
+		mb := tx.Bucket(bMsgs).Bucket(rid)
+		if mb == nil {
 			return nil
 		}
-		if err := tx.Bucket(bMsgs).Bucket(rid).Delete(k); err != nil {
+		k, v := mb.Cursor().First()
+		if k == nil {
+			return nil
+		}
+		id, err := messageID(v)
+		if err != nil {
+			return fmt.Errorf("bolt store: corrupt message: %w", err)
+		}
+		if len(msgID) > 0 && !bytes.Equal(id, msgID) {
+			return nil
+		}
+		if err := mb.Delete(bytes.Clone(k)); err != nil {
 			return err
 		}
 		deleted = true

@@ -98,6 +98,20 @@ func decodeMessage(b []byte) (*store.Message, error) {
 	return m, nil
 }
 
+// messageID reads only the id of a message record (ACK compares it before
+// deleting, without copying the body out).
+func messageID(b []byte) ([]byte, error) {
+	d := encoding.NewDecoder(b)
+	if v := d.Byte(); d.Err() == nil && v != recordVersion {
+		return nil, fmt.Errorf("message version %d", v)
+	}
+	id := d.Short()
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
 func parseKey(d *encoding.Decoder, der []byte) crypto.PublicKey {
 	if d.Err() != nil {
 		return crypto.PublicKey{}
