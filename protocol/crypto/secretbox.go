@@ -3,6 +3,7 @@ package crypto
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/simplexgo/protocol/encoding"
 	"golang.org/x/crypto/nacl/secretbox"
@@ -127,12 +128,20 @@ func OpenBox(dhSecret []byte, nonce [NonceSize]byte, box []byte) ([]byte, error)
 // [MC sbEncrypt]; the result is paddedLen+16 bytes. It fails with
 // encoding.ErrPad when msg does not fit.
 func SecretBoxPadded(key [KeySize]byte, nonce [NonceSize]byte, msg []byte, paddedLen int) ([]byte, error) {
-	p, err := encoding.Pad(msg, paddedLen)
+	// The padded plaintext only lives until it is sealed: pad into a pooled
+	// buffer (a relay pads every delivered message to 16 KB).
+	bp := padPool.Get().(*[]byte)
+	defer padPool.Put(bp)
+	p, err := encoding.PadInto(*bp, msg, paddedLen)
 	if err != nil {
 		return nil, fmt.Errorf("crypto: secretbox: %w", err)
 	}
+	*bp = p[:0]
 	return SecretBox(key, nonce, p), nil
 }
+
+// padPool holds padding buffers for SecretBoxPadded.
+var padPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // OpenSecretBoxPadded decrypts and unpads [MC sbDecrypt]. The result
 // aliases a fresh buffer, not box.
