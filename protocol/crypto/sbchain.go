@@ -113,10 +113,21 @@ func AppendEncryptBlock(dst, scratch []byte, ck *ChainKey, payload []byte, block
 // when decryption fails, as the reference does: a block that fails still
 // consumes its key [MT tGetBlock].
 func DecryptBlock(ck *ChainKey, block []byte) ([]byte, error) {
+	return AppendDecryptBlock(nil, ck, block)
+}
+
+// AppendDecryptBlock is DecryptBlock with the plaintext written to dst's
+// storage (reused when its capacity allows, e.g. a pooled buffer); the
+// payload returned aliases it.
+func AppendDecryptBlock(dst []byte, ck *ChainKey, block []byte) ([]byte, error) {
 	key, nonce := ck.Next()
-	p, err := OpenSecretBox(key, nonce, block)
-	if err != nil {
-		return nil, fmt.Errorf("crypto: decrypt block: %w", err)
+	if len(block) < TagSize {
+		return nil, fmt.Errorf("crypto: decrypt block: %w: %d bytes", ErrDecrypt, len(block))
+	}
+	k := hsalsaZero(&key)
+	p, ok := secretbox.Open(dst[:0], block, &nonce, &k)
+	if !ok {
+		return nil, fmt.Errorf("crypto: decrypt block: %w", ErrDecrypt)
 	}
 	payload, err := encoding.Unpad(p)
 	if err != nil {

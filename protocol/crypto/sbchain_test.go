@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -151,4 +152,34 @@ func FuzzDecryptBlock(f *testing.F) {
 			t.Fatalf("re-encrypt: %d bytes, %v", len(again), err)
 		}
 	})
+}
+
+// TestAppendDecryptBlock: decrypting into a reused buffer gives the bytes
+// DecryptBlock gives, in that buffer's storage.
+func TestAppendDecryptBlock(t *testing.T) {
+	var send, recvA, recvB ChainKey
+	rand.Read(send[:])
+	recvA, recvB = send, send
+	buf := make([]byte, 0, 16384)
+	for i := range 3 {
+		payload := bytes.Repeat([]byte{byte(i)}, 100+i*5000)
+		block, err := EncryptBlock(&send, payload, 16384)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := DecryptBlock(&recvA, block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendDecryptBlock(buf, &recvB, block)
+		if err != nil || !bytes.Equal(got, want) || !bytes.Equal(got, payload) {
+			t.Fatalf("block %d: %v", i, err)
+		}
+		if &got[0] != &buf[:cap(buf)][2] {
+			t.Fatal("payload not in the given buffer")
+		}
+	}
+	if _, err := AppendDecryptBlock(buf, &recvB, make([]byte, 10)); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("short block: %v", err)
+	}
 }

@@ -182,26 +182,42 @@ func (s *Session) maxPayload() int {
 	return s.BlockSize - 2
 }
 
+// blockPool holds SMP-sized buffers: encrypted blocks as they are read and
+// written, and the payloads of ReadBlockPooled.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, SMPBlockSize); return &b }}
+
 // ReadBlock reads exactly one block and returns its payload [MT tGetBlock].
 // With block encryption the receive chain steps before decrypting, so a
 // block that fails to decrypt or unpad consumes its step: the error wraps
 // ErrBadBlock and the next block reads normally. Other errors come from
 // the connection (io.EOF at a block boundary) and end the session.
-// blockPool holds SMP-sized read buffers for encrypted sessions.
-var blockPool = sync.Pool{New: func() any { b := make([]byte, SMPBlockSize); return &b }}
-
 func (s *Session) ReadBlock() ([]byte, error) {
+	p, _, err := s.readBlock(false)
+	return p, err
+}
+
+// ReadBlockPooled is ReadBlock with the payload of an encrypted SMP block
+// in a pooled buffer: call release once neither the payload nor any slice
+// of it is used any more. Like ReadBlock, it holds no buffer while it
+// waits for a block.
+func (s *Session) ReadBlockPooled() (payload []byte, release func(), err error) {
+	return s.readBlock(true)
+}
+
+func noRelease() {}
+
+func (s *Session) readBlock(pooled bool) ([]byte, func(), error) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	if s.Conn == nil {
-		return nil, fmt.Errorf("transport: read block: no connection")
+		return nil, noRelease, fmt.Errorf("transport: read block: no connection")
 	}
 	// Wait for the first byte without holding a block buffer, so that an
 	// idle connection does not pin 16 KB; encrypted blocks then borrow a
 	// pooled buffer (decryption copies the payload out of it).
 	var first [1]byte
 	if err := s.Conn.ReadBlock(first[:]); err != nil {
-		return nil, err
+		return nil, noRelease, err
 	}
 	var buf []byte
 	if s.recv != nil && s.BlockSize == SMPBlockSize {
@@ -213,20 +229,27 @@ func (s *Session) ReadBlock() ([]byte, error) {
 	}
 	buf[0] = first[0]
 	if err := s.Conn.ReadBlock(buf[1:]); err != nil {
-		return nil, err
+		return nil, noRelease, err
 	}
 	if s.recv != nil {
-		p, err := crypto.DecryptBlock(s.recv, buf)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadBlock, err)
+		var dst []byte
+		release := noRelease
+		if pooled && s.BlockSize == SMPBlockSize {
+			pp := blockPool.Get().(*[]byte)
+			dst, release = (*pp)[:0], func() { blockPool.Put(pp) }
 		}
-		return p, nil
+		p, err := crypto.AppendDecryptBlock(dst, s.recv, buf)
+		if err != nil {
+			release()
+			return nil, noRelease, fmt.Errorf("%w: %w", ErrBadBlock, err)
+		}
+		return p, release, nil
 	}
 	p, err := encoding.Unpad(buf)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadBlock, err)
+		return nil, noRelease, fmt.Errorf("%w: %w", ErrBadBlock, err)
 	}
-	return p, nil
+	return p, noRelease, nil
 }
 
 // WriteBlock pads (or encrypts) payload to one block and writes it [MT

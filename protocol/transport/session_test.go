@@ -712,3 +712,48 @@ func TestSMPHandshakeFixtureChain(t *testing.T) {
 	}
 	roundTrip(t, srv.s, cli.s)
 }
+
+// TestReadBlockPooled: pooled reads of encrypted blocks return the same
+// payloads as ReadBlock, across a bad block (which consumes its chain step
+// and returns no buffer to release twice).
+func TestReadBlockPooled(t *testing.T) {
+	p := newTestPKI(t)
+	srv, cli := smpPair(t, smpServerParams(p, vr(6, 14)), SMPClientParams{Range: vr(6, 18), KeyHash: p.fingerprint[:]}, []string{ALPNSMP}, p)
+	if srv.err != nil || cli.err != nil {
+		t.Fatal(srv.err, cli.err)
+	}
+	s, c := srv.s, cli.s
+	msgs := [][]byte{[]byte("one"), bytes.Repeat([]byte("x"), 16000), []byte("three")}
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		for i, m := range msgs {
+			if i == 1 {
+				if err = corruptWrite(c, []byte("lost")); err != nil {
+					break
+				}
+			}
+			if err = c.WriteBlock(m); err != nil {
+				break
+			}
+		}
+		errc <- err
+	}()
+	for i, want := range msgs {
+		if i == 1 {
+			if _, release, err := s.ReadBlockPooled(); !errors.Is(err, ErrBadBlock) {
+				t.Fatalf("corrupted block: %v", err)
+			} else {
+				release()
+			}
+		}
+		got, release, err := s.ReadBlockPooled()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("block %d: %d bytes, %v", i, len(got), err)
+		}
+		release()
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}

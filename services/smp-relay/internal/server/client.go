@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -94,7 +95,7 @@ func (c *client) run(ctx context.Context) {
 		if err := c.setIdleDeadline(); err != nil {
 			return
 		}
-		payload, err := c.w.readBlock()
+		payload, release, err := c.w.readBlock()
 		if err != nil {
 			if c.w.isBadBlock(err) {
 				c.respond(ctx, []out{{msg: smp.ERR{Err: smp.ErrBlock}}})
@@ -109,7 +110,10 @@ func (c *client) run(ctx context.Context) {
 			return
 		}
 		c.srv.m.BlocksReceived.Inc()
-		if !c.respond(ctx, c.processPayload(ctx, payload)) {
+		outs := c.processPayload(ctx, payload)
+		detach(outs)
+		release() // nothing refers to the payload any more
+		if !c.respond(ctx, outs) {
 			return
 		}
 	}
@@ -127,6 +131,17 @@ func (c *client) processPayload(ctx context.Context, payload []byte) []out {
 		outs = append(outs, c.handle(ctx, &reqs[i])...)
 	}
 	return outs
+}
+
+// detach copies the corrId and entity id of each response out of the
+// block they came from (the only references a response keeps to its
+// request: every message body is built anew), so that the block's buffer
+// can be reused before the writer encodes them.
+func detach(outs []out) {
+	for i := range outs {
+		outs[i].corrID = bytes.Clone(outs[i].corrID)
+		outs[i].entityID = bytes.Clone(outs[i].entityID)
+	}
 }
 
 // setIdleDeadline lets a connection with no subscriptions idle for

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"log/slog"
@@ -20,7 +21,7 @@ type memWire struct{ s *transport.Session }
 
 func (w *memWire) version() uint16                 { return w.s.Version }
 func (w *memWire) sessionKey() crypto.PrivateKey   { return w.s.SessionKey }
-func (w *memWire) readBlock() ([]byte, error)      { select {} }
+func (w *memWire) readBlock() ([]byte, func(), error) { select {} }
 func (w *memWire) isBadBlock(error) bool           { return false }
 func (w *memWire) setReadDeadline(time.Time) error { return nil }
 func (w *memWire) close()                          {}
@@ -67,15 +68,30 @@ func FuzzHandlePayload(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, payload []byte) {
+	f.Fuzz(func(t *testing.T, input []byte) {
+		payload := bytes.Clone(input)
 		c := srv.newClient(&memWire{s: sess})
-		for _, o := range c.processPayload(context.Background(), payload) {
+		outs := c.processPayload(context.Background(), payload)
+		var txs [][]byte
+		for _, o := range outs {
 			tx, err := c.w.encode(o.corrID, o.entityID, o.msg)
 			if err != nil {
 				t.Fatalf("response %T does not encode: %v", o.msg, err)
 			}
 			if _, err := transport.PackBatches(sess, [][]byte{tx}); err != nil {
 				t.Fatalf("response %T does not fit a block: %v", o.msg, err)
+			}
+			txs = append(txs, tx)
+		}
+		// The block's buffer is reused once detach has run (the relay reads
+		// into pooled buffers): responses must not change when it is.
+		detach(outs)
+		for i := range payload {
+			payload[i] = 0xa5
+		}
+		for i, o := range outs {
+			if tx, err := c.w.encode(o.corrID, o.entityID, o.msg); err != nil || !bytes.Equal(tx, txs[i]) {
+				t.Fatalf("response %d (%T) changed with the block's buffer: %v", i, o.msg, err)
 			}
 		}
 		c.cleanup()

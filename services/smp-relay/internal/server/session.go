@@ -55,10 +55,10 @@ type sessionWire struct {
 	closeOnce sync.Once
 }
 
-func (w *sessionWire) version() uint16               { return w.s.Version }
-func (w *sessionWire) sessionKey() crypto.PrivateKey { return w.s.SessionKey }
-func (w *sessionWire) readBlock() ([]byte, error)    { return w.s.ReadBlock() }
-func (w *sessionWire) isBadBlock(err error) bool     { return errors.Is(err, transport.ErrBadBlock) }
+func (w *sessionWire) version() uint16                    { return w.s.Version }
+func (w *sessionWire) sessionKey() crypto.PrivateKey      { return w.s.SessionKey }
+func (w *sessionWire) readBlock() ([]byte, func(), error) { return w.s.ReadBlockPooled() }
+func (w *sessionWire) isBadBlock(err error) bool          { return errors.Is(err, transport.ErrBadBlock) }
 
 func (w *sessionWire) setReadDeadline(t time.Time) error {
 	return w.s.Conn.SetReadDeadline(t)

@@ -12,7 +12,9 @@ import (
 type wire interface {
 	version() uint16
 	sessionKey() crypto.PrivateKey // this session's X25519 key (zero below v7)
-	readBlock() ([]byte, error)
+	// readBlock returns the next block's payload, valid until release is
+	// called (it may be a pooled buffer).
+	readBlock() (payload []byte, release func(), err error)
 	isBadBlock(error) bool
 	parseBatch(payload []byte) ([]request, error)
 	encode(corrID, entityID []byte, m smp.Message) ([]byte, error)
