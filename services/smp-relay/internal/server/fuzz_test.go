@@ -19,12 +19,12 @@ import (
 // fuzz target feeds block payloads straight to the command handler.
 type memWire struct{ s *transport.Session }
 
-func (w *memWire) version() uint16                 { return w.s.Version }
-func (w *memWire) sessionKey() crypto.PrivateKey   { return w.s.SessionKey }
+func (w *memWire) version() uint16                    { return w.s.Version }
+func (w *memWire) sessionKey() crypto.PrivateKey      { return w.s.SessionKey }
 func (w *memWire) readBlock() ([]byte, func(), error) { select {} }
-func (w *memWire) isBadBlock(error) bool           { return false }
-func (w *memWire) setReadDeadline(time.Time) error { return nil }
-func (w *memWire) close()                          {}
+func (w *memWire) isBadBlock(error) bool              { return false }
+func (w *memWire) setReadDeadline(time.Time) error    { return nil }
+func (w *memWire) close()                             {}
 func (w *memWire) writeTransmissions(txs [][]byte, _ time.Duration) (int, error) {
 	return len(txs), nil
 }
