@@ -18,7 +18,9 @@ import (
 // internal/apns builds: HTTP/2, one connection per host) from workers
 // goroutines, the concurrency the NTF server's dispatcher has. It returns
 // the pushes per second the fake received over d (after 1 s of warm-up).
-func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float64, error) {
+// baseline returns the bare apns2 rate and the bench process's CPU per push
+// meanwhile (the apns2 client and the fake APNs).
+func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float64, float64, error) {
 	cl := apns2.NewTokenClient(&token.Token{AuthKey: fake.key, KeyID: fake.keyID, TeamID: fake.teamID})
 	cl.Host = fake.url()
 	tr := &http.Transport{
@@ -57,15 +59,15 @@ func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float6
 		}()
 	}
 	time.Sleep(time.Second)
-	n0, t0 := fake.accepted.Load(), time.Now()
+	n0, t0, c0 := fake.accepted.Load(), time.Now(), selfCPU()
 	time.Sleep(d)
-	n1, elapsed := fake.accepted.Load(), time.Since(t0)
+	n1, elapsed, c1 := fake.accepted.Load(), time.Since(t0), selfCPU()
 	cancel()
 	wg.Wait()
 	if e := first.Load(); e != nil {
-		return 0, fmt.Errorf("apns2: %w", *e)
+		return 0, 0, fmt.Errorf("apns2: %w", *e)
 	}
-	return float64(n1-n0) / elapsed.Seconds(), nil
+	return float64(n1-n0) / elapsed.Seconds(), float64((c1-c0).Microseconds()) / float64(max(n1-n0, 1)), nil
 }
 
 func tlsConfig(f *fakeAPNs) *tls.Config {

@@ -19,13 +19,14 @@ import (
 
 // ntfOnlyResult is the NTF server measured alone.
 type ntfOnlyResult struct {
-	pushesPerSec  float64
-	p50, p99      time.Duration
-	samples       int
-	sent, pushed  int64
-	ntfCPUPerPush float64 // µs
-	ntfCores      float64
-	body          []byte
+	pushesPerSec    float64
+	p50, p99        time.Duration
+	samples         int
+	sent, pushed    int64
+	ntfCPUPerPush   float64 // µs
+	ntfCores        float64
+	benchCPUPerPush float64 // µs: the fake APNs and the NMSG source, in the bench process
+	body            []byte
 }
 
 // latencySampling: one push in this many is decrypted for its latency.
@@ -195,14 +196,14 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 		}
 	}()
 	time.Sleep(time.Second) // warm up
-	cpu0 := ns.cpu()
+	cpu0, self0 := ns.cpu(), selfCPU()
 	t0 := time.Now()
 	measuring.Store(true)
 	time.Sleep(o.duration)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
 	n := inWindow.Load()
-	cpu1 := ns.cpu()
+	cpu1, self1 := ns.cpu(), selfCPU()
 	close(stop)
 	if err := <-genDone; err != nil {
 		return nil, err
@@ -217,11 +218,12 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 		return nil, fmt.Errorf("no pushes received")
 	}
 	res := &ntfOnlyResult{
-		pushesPerSec:  float64(n) / elapsed.Seconds(),
-		sent:          sent.Load(),
-		pushed:        pushed.Load(),
-		ntfCPUPerPush: float64((cpu1 - cpu0).Microseconds()) / float64(n),
-		ntfCores:      (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
+		pushesPerSec:    float64(n) / elapsed.Seconds(),
+		sent:            sent.Load(),
+		pushed:          pushed.Load(),
+		ntfCPUPerPush:   float64((cpu1 - cpu0).Microseconds()) / float64(n),
+		ntfCores:        (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
+		benchCPUPerPush: float64((self1 - self0).Microseconds()) / float64(n),
 	}
 	if b := sample.Load(); b != nil {
 		res.body = *b

@@ -51,8 +51,14 @@ func (p *proc) stop() {
 
 // cpu returns the process's user+system CPU time (/proc/PID/stat fields
 // 14 and 15, in USER_HZ = 100 ticks per second).
-func (p *proc) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func (p *proc) cpu() time.Duration { return pidCPU(fmt.Sprint(p.cmd.Process.Pid)) }
+
+// selfCPU is the bench process's own user+system time: the fake APNs, the
+// baseline client and the NMSG source run in it.
+func selfCPU() time.Duration { return pidCPU("self") }
+
+func pidCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0
 	}

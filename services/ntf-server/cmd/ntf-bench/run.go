@@ -67,13 +67,13 @@ func run(o options) error {
 		}
 		body = nr.body
 	}
-	var bare float64
+	var bare, bareCPU float64
 	if body != nil {
-		if bare, err2 = baseline(fake, body, o.workers, o.duration); err2 != nil {
+		if bare, bareCPU, err2 = baseline(fake, body, o.workers, o.duration); err2 != nil {
 			return fmt.Errorf("baseline: %w", err2)
 		}
 		rows = append(rows, row{"bare apns2 pushes/s", fmt.Sprintf("%.0f", bare),
-			fmt.Sprintf("%d-byte push bodies as ntf-server sends them, same fake, key and transport; %d concurrent pushes", len(body), o.workers)})
+			fmt.Sprintf("%d-byte push bodies as ntf-server sends them, same fake, key and transport; %d concurrent pushes; bench process (client + fake) %.0f µs CPU per push", len(body), o.workers, bareCPU)})
 	}
 	if nr != nil {
 		rows = append(rows,
@@ -81,7 +81,7 @@ func run(o options) error {
 				fmt.Sprintf("%d tokens, %d in flight each, %s, %d push workers; NMSGs from an SMP endpoint in the bench (TLS, handshake, block encryption; no relay behind it)", o.tokens, o.window, o.duration, o.workers)},
 			row{"ntf-server alone / bare apns2", fmt.Sprintf("%.0f %%", 100*nr.pushesPerSec/bare), "target ≥ 80 %"},
 			row{"NMSG→push latency p50 / p99", fmt.Sprintf("%s / %s", nr.p50.Round(time.Microsecond), nr.p99.Round(time.Microsecond)), fmt.Sprintf("%d samples", nr.samples)},
-			row{"ntf-server CPU per push (alone)", fmt.Sprintf("%.0f µs", nr.ntfCPUPerPush), fmt.Sprintf("%.2f cores busy", nr.ntfCores)},
+			row{"ntf-server CPU per push (alone)", fmt.Sprintf("%.0f µs", nr.ntfCPUPerPush), fmt.Sprintf("%.2f cores busy; bench process (fake APNs + NMSG source) %.0f µs per push", nr.ntfCores, nr.benchCPUPerPush)},
 			row{"pushes lost (alone)", fmt.Sprintf("%d of %d", nr.sent-nr.pushed, nr.sent), "NMSGs sent whose push never arrived (5 s grace)"},
 		)
 	}
