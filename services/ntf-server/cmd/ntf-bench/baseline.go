@@ -67,7 +67,7 @@ func baseline(fake *fakeAPNs, body []byte, workers int, d time.Duration) (float6
 	if e := first.Load(); e != nil {
 		return 0, 0, fmt.Errorf("apns2: %w", *e)
 	}
-	return float64(n1-n0) / elapsed.Seconds(), float64((c1-c0).Microseconds()) / float64(max(n1-n0, 1)), nil
+	return float64(n1-n0) / elapsed.Seconds(), float64((c1 - c0).Microseconds()) / float64(max(n1-n0, 1)), nil
 }
 
 func tlsConfig(f *fakeAPNs) *tls.Config {
