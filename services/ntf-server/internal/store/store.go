@@ -24,7 +24,7 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrExists is returned when adding an entity whose id or queue is taken.
 	ErrExists = errors.New("store: already exists")
-	// ErrNotActive is returned by AddLastNtf when the token is not ACTIVE.
+	// ErrNotActive is reported by AddLastNtfs when the token is not ACTIVE.
 	ErrNotActive = errors.New("store: token not active")
 )
 
@@ -126,15 +126,14 @@ type Store interface {
 	// TokenSubscriptionCount returns the number of subscriptions of a token.
 	TokenSubscriptionCount(tokenID []byte) (int, error)
 
-	// AddLastNtf records a notification for the queue's subscription and
-	// returns its token and the token's last notifications (newest per
-	// subscription, at most MaxLastNtfs, oldest first). ErrNotFound when
-	// the queue has no subscription, ErrNotActive when the token is not
-	// ACTIVE [NST addTokenLastNtf].
-	AddLastNtf(m ntf.PNMessageData) (Token, []ntf.PNMessageData, error)
-	// AddLastNtfs is AddLastNtf for several notifications in order, in
-	// one atomic write; ErrNotFound and ErrNotActive are per notification
-	// (in the results), any other error fails the whole batch.
+	// AddLastNtfs records notifications, in order, in one atomic write:
+	// for each, the queue's subscription gets it as its last notification
+	// and the result carries the token and the token's last notifications
+	// (newest per subscription, at most MaxLastNtfs, oldest first), each
+	// notification seeing the ones before it. ErrNotFound (the queue has no
+	// subscription) and ErrNotActive (the token is not ACTIVE) are per
+	// notification, in the results; any other error fails the whole batch
+	// [NST addTokenLastNtf].
 	AddLastNtfs(ms []ntf.PNMessageData) ([]LastNtfResult, error)
 
 	// Counts returns the number of entities.

@@ -71,7 +71,8 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// Close writes the pending statuses and closes the file.
+// Close writes the pending statuses and closes the file; a failure to
+// write them is returned with the file's own.
 func (s *Store) Close() error {
 	select {
 	case <-s.st.stop:
@@ -79,7 +80,11 @@ func (s *Store) Close() error {
 		close(s.st.stop)
 	}
 	<-s.st.done
-	return s.db.Close()
+	var flushErr error
+	if s.st.err != nil {
+		flushErr = fmt.Errorf("bolt: writing subscription statuses: %w", s.st.err)
+	}
+	return errors.Join(flushErr, s.db.Close())
 }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -439,15 +444,6 @@ func (s *Store) TokenSubscriptionCount(tokenID []byte) (n int, err error) {
 		return nil
 	})
 	return n, err
-}
-
-// AddLastNtf implements store.Store.
-func (s *Store) AddLastNtf(m ntf.PNMessageData) (store.Token, []ntf.PNMessageData, error) {
-	res, err := s.AddLastNtfs([]ntf.PNMessageData{m})
-	if err != nil {
-		return store.Token{}, nil, err
-	}
-	return res[0].Token, res[0].List, res[0].Err
 }
 
 // AddLastNtfs implements store.Store: one transaction (one fsync) for

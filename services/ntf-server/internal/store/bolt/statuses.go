@@ -35,7 +35,7 @@ type statusOverlay struct {
 	kick     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
-	err      error // the last failed flush (retried)
+	err      error // the final flush's error, for Close
 }
 
 func newStatusOverlay() *statusOverlay {
@@ -141,7 +141,7 @@ func (s *Store) runStatusFlusher() {
 				}
 			}
 		case <-s.st.stop:
-			s.flushStatuses()
+			s.st.err = s.flushStatuses() // read by Close after done
 			return
 		}
 	}
@@ -194,7 +194,6 @@ func (s *Store) flushStatuses() error {
 				o.pending[id] = st
 			}
 		}
-		o.err = err
 	}
 	o.flushing = nil
 	return err

@@ -186,6 +186,15 @@ func testSubscriptions(t *testing.T, s store.Store) {
 	}
 }
 
+// addLastNtf records one notification, as AddLastNtfs does for each.
+func addLastNtf(s store.Store, m ntf.PNMessageData) (store.Token, []ntf.PNMessageData, error) {
+	res, err := s.AddLastNtfs([]ntf.PNMessageData{m})
+	if err != nil {
+		return store.Token{}, nil, err
+	}
+	return res[0].Token, res[0].List, res[0].Err
+}
+
 func testLastNtfs(t *testing.T, s store.Store) {
 	must(t, s.AddToken(NewToken(t, id(1), "aabb")))
 	sa := srv(t, "a")
@@ -196,7 +205,7 @@ func testLastNtfs(t *testing.T, s store.Store) {
 		return ntf.PNMessageData{Queue: ntf.QueueNtf{Server: sa, NotifierID: id(50 + i)}, Timestamp: ts,
 			Nonce: [24]byte{i}, EncMeta: []byte{i, i}}
 	}
-	if _, _, err := s.AddLastNtf(msg(0, 1)); !errors.Is(err, store.ErrNotActive) {
+	if _, _, err := addLastNtf(s, msg(0, 1)); !errors.Is(err, store.ErrNotActive) {
 		t.Fatalf("not active: %v", err)
 	}
 	if _, err := s.ActivateToken(id(1)); err != nil {
@@ -204,11 +213,11 @@ func testLastNtfs(t *testing.T, s store.Store) {
 	}
 	unknown := msg(0, 1)
 	unknown.Queue.NotifierID = id(99)
-	if _, _, err := s.AddLastNtf(unknown); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := addLastNtf(s, unknown); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown queue: %v", err)
 	}
 	for i := range byte(8) {
-		tk, list, err := s.AddLastNtf(msg(i, int64(10+i)))
+		tk, list, err := addLastNtf(s, msg(i, int64(10+i)))
 		must(t, err)
 		if !bytes.Equal(tk.ID, id(1)) {
 			t.Fatal("wrong token")
@@ -221,7 +230,7 @@ func testLastNtfs(t *testing.T, s store.Store) {
 		}
 	}
 	// a second message on an old queue replaces its entry
-	_, list, err := s.AddLastNtf(msg(3, 30))
+	_, list, err := addLastNtf(s, msg(3, 30))
 	must(t, err)
 	seen := map[string]bool{}
 	for i, m := range list {
@@ -271,8 +280,8 @@ func testPeriodic(t *testing.T, s store.Store) {
 	}
 }
 
-// testLastNtfsBatch: a batch answers each notification as AddLastNtf would
-// one after another (an unknown queue fails alone, each list includes the
+// testLastNtfsBatch: a batch answers each notification as a batch of one
+// would, one after another (an unknown queue fails alone, each list includes the
 // batch's earlier notifications).
 func testLastNtfsBatch(t *testing.T, s store.Store) {
 	must(t, s.AddToken(NewToken(t, id(1), "aabb")))
