@@ -363,11 +363,15 @@ func findSubIDs(tx *bbolt.Tx, srv address.ServerAddress, nid []byte) (store.Subs
 	if v == nil {
 		return store.Subscription{}, false, nil
 	}
-	if sid, tid, ok := subIDFields(v); ok {
-		return store.Subscription{ID: bytes.Clone(sid), TokenID: bytes.Clone(tid)}, true, nil
+	if isJSON(v) {
+		sub, err := decodeSub(v)
+		return sub, err == nil, err
 	}
-	sub, err := decodeSub(v)
-	return sub, err == nil, err
+	f, err := parseSubRecord(v)
+	if err != nil {
+		return store.Subscription{}, false, err
+	}
+	return store.Subscription{ID: bytes.Clone(f.id), TokenID: bytes.Clone(f.tokenID)}, true, nil
 }
 
 // FindSubscription implements store.Store.
@@ -546,20 +550,22 @@ func subQueue(tx *bbolt.Tx, id []byte, servers map[string]address.ServerAddress)
 	if v == nil {
 		return address.ServerAddress{}, nil, false
 	}
-	server, nid, ok := subQueueFields(v)
-	if !ok {
+	if isJSON(v) {
 		sub, err := decodeSub(v)
 		return sub.Server, sub.NotifierID, err == nil
 	}
-	srv, cached := servers[string(server)]
+	f, err := parseSubRecord(v)
+	if err != nil {
+		return address.ServerAddress{}, nil, false
+	}
+	srv, cached := servers[string(f.server)]
 	if !cached {
-		var err error
-		if srv, err = address.ParseServer(string(server), address.SchemeSMP); err != nil {
+		if srv, err = address.ParseServer(string(f.server), address.SchemeSMP); err != nil {
 			return srv, nil, false
 		}
-		servers[string(server)] = srv
+		servers[string(f.server)] = srv
 	}
-	return srv, bytes.Clone(nid), true
+	return srv, bytes.Clone(f.nid), true
 }
 
 // Counts implements store.Store.

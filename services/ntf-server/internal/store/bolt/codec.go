@@ -103,23 +103,45 @@ func decodeSub(b []byte) (store.Subscription, error) {
 	if isJSON(b) {
 		return decodeSubJSON(b)
 	}
-	d := encoding.NewDecoder(b)
-	if d.Byte() != recV1 {
-		return store.Subscription{}, fmt.Errorf("%w: subscription format", errRecord)
+	f, err := parseSubRecord(b)
+	if err != nil {
+		return store.Subscription{}, err
 	}
-	status, id, tokenID, server := d.Short(), d.Short(), d.Short(), d.Large()
-	nid, keyDER, pub := d.Short(), d.Short(), d.Short()
-	if err := d.Finish(); err != nil {
-		return store.Subscription{}, fmt.Errorf("bolt: subscription record: %w", err)
-	}
-	sub, err := newSub(status, id, tokenID, server, nid, keyDER)
+	sub, err := newSub(f.status, f.id, f.tokenID, f.server, f.nid, f.keyDER)
 	if err != nil {
 		return sub, err
 	}
-	if len(pub) > 0 {
-		sub.NotifierKey = sub.NotifierKey.WithPublic(crypto.PublicKey{Alg: sub.NotifierKey.Alg, Raw: bytes.Clone(pub)})
+	if len(f.pub) > 0 {
+		sub.NotifierKey = sub.NotifierKey.WithPublic(crypto.PublicKey{Alg: sub.NotifierKey.Alg, Raw: bytes.Clone(f.pub)})
 	}
 	return sub, nil
+}
+
+// subFields are the fields of a binary subscription record, aliasing it.
+type subFields struct {
+	status, id, tokenID, server, nid, keyDER, pub []byte
+	afterStatus                                   []byte // the record after its status field
+}
+
+// parseSubRecord splits a binary subscription record without converting
+// its fields: a notification needs only the ids, a status change only
+// the status and the rest.
+func parseSubRecord(b []byte) (subFields, error) {
+	var f subFields
+	d := encoding.NewDecoder(b)
+	if d.Byte() != recV1 {
+		return f, fmt.Errorf("%w: subscription format", errRecord)
+	}
+	f.status = d.Short()
+	if d.Err() == nil {
+		f.afterStatus = b[d.Offset():]
+	}
+	f.id, f.tokenID, f.server = d.Short(), d.Short(), d.Large()
+	f.nid, f.keyDER, f.pub = d.Short(), d.Short(), d.Short()
+	if err := d.Finish(); err != nil {
+		return subFields{}, fmt.Errorf("bolt: subscription record: %w", err)
+	}
+	return f, nil
 }
 
 func newSub(status, id, tokenID, server, nid, keyDER []byte) (store.Subscription, error) {
@@ -137,41 +159,6 @@ func newSub(status, id, tokenID, server, nid, keyDER []byte) (store.Subscription
 	}
 	return store.Subscription{ID: bytes.Clone(id), TokenID: bytes.Clone(tokenID), Server: srv,
 		NotifierID: bytes.Clone(nid), NotifierKey: k, Status: st}, nil
-}
-
-// subStatus returns the status field of a binary subscription record and
-// the rest of the record after it; ok is false for JSON or malformed ones.
-func subStatus(b []byte) (status, rest []byte, ok bool) {
-	if len(b) < 2 || b[0] != recV1 || len(b) < 2+int(b[1]) {
-		return nil, nil, false
-	}
-	return b[2 : 2+int(b[1])], b[2+int(b[1]):], true
-}
-
-// subIDFields returns the id and token id fields of a binary
-// subscription record; ok is false for JSON or malformed ones.
-func subIDFields(b []byte) (id, tokenID []byte, ok bool) {
-	d := encoding.NewDecoder(b)
-	if d.Byte() != recV1 {
-		return nil, nil, false
-	}
-	d.Short()
-	id, tokenID = d.Short(), d.Short()
-	return id, tokenID, d.Err() == nil
-}
-
-// subQueueFields returns the server and notifier id fields of a binary
-// subscription record; ok is false for JSON or malformed ones.
-func subQueueFields(b []byte) (server, nid []byte, ok bool) {
-	d := encoding.NewDecoder(b)
-	if d.Byte() != recV1 {
-		return nil, nil, false
-	}
-	d.Short()
-	d.Short()
-	d.Short()
-	server, nid = d.Large(), d.Short()
-	return server, nid, d.Err() == nil
 }
 
 // maxShort is the longest Short field (one length byte).

@@ -93,14 +93,18 @@ func (s *Store) SetSubStatus(srv address.ServerAddress, nids [][]byte, st ntf.Su
 				if v == nil {
 					continue
 				}
-				if c, _, bin := subStatus(v); bin {
-					cur = string(c)
-				} else {
-					sub, err := decodeSub(v) // a JSON record of an earlier build
+				if isJSON(v) { // a record of an earlier build
+					sub, err := decodeSub(v)
 					if err != nil {
 						return err
 					}
 					cur = sub.Status.String()
+				} else {
+					f, err := parseSubRecord(v)
+					if err != nil {
+						return err
+					}
+					cur = string(f.status)
 				}
 			}
 			if cur == status {
@@ -165,15 +169,19 @@ func (s *Store) flushStatuses() error {
 			if v == nil {
 				continue // deleted meanwhile
 			}
-			if cur, rest, ok := subStatus(v); ok {
-				if string(cur) != status {
-					if err := subs.Put([]byte(id), withSubStatus(rest, status)); err != nil {
+			if !isJSON(v) {
+				f, err := parseSubRecord(v)
+				if err != nil {
+					return err
+				}
+				if string(f.status) != status {
+					if err := subs.Put([]byte(id), withSubStatus(f.afterStatus, status)); err != nil {
 						return err
 					}
 				}
 				continue
 			}
-			sub, err := decodeSub(v)
+			sub, err := decodeSub(v) // a record of an earlier build
 			if err != nil {
 				return err
 			}
