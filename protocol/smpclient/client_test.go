@@ -46,19 +46,7 @@ type responder struct {
 
 func newResponder(t *testing.T) *responder {
 	t.Helper()
-	caDER, caKey, err := certs.NewCA(crypto.Ed25519, "test CA", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafKey, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), "localhost", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := certs.NewServerIdentity([][]byte{leaf, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed25519, "test CA", "localhost", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

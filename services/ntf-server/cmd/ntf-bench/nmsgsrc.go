@@ -44,19 +44,7 @@ type sourceConn struct {
 // startNMSGSource listens on 127.0.0.1; ready closes once want notifier
 // ids are subscribed.
 func startNMSGSource(want int) (*nmsgSource, error) {
-	caDER, caKey, err := certs.NewCA(crypto.Ed25519, "ntf-bench NMSG source", rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	leafKey, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	leafDER, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), "127.0.0.1", rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed25519, "ntf-bench NMSG source", "127.0.0.1", rand.Reader)
 	if err != nil {
 		return nil, err
 	}

@@ -67,10 +67,7 @@ func newStack(t *testing.T) *ntfStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caDER, caKey, _ := certs.NewCA(crypto.Ed448, "ntf CA", rand.Reader)
-	leafKey, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	leafDER, _ := certs.NewServerCert(caDER, caKey, leafKey.Public(), "localhost", rand.Reader)
-	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed448, "ntf CA", "localhost", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,16 +26,13 @@ func TestAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	caDER, caKey, _ := certs.NewCA(crypto.Ed25519, "ca", rand.Reader)
-	lk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	leaf, _ := certs.NewServerCert(caDER, caKey, lk.Public(), "localhost", rand.Reader)
-	id, err := certs.NewServerIdentity([][]byte{leaf, caDER}, lk, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed25519, "ca", "localhost", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := push.NewDispatcher(nopPusher{}, push.DispatcherOptions{})
 	defer d.Close(context.Background())
-	srv, err := server.New(server.Options{Identity: server.Identity{Certificate: id.TLS, SignKey: lk, KeyHash: id.Fingerprint}, Store: st, Pushes: d})
+	srv, err := server.New(server.Options{Identity: server.Identity{Certificate: id.TLS, SignKey: id.LeafKey, KeyHash: id.Fingerprint}, Store: st, Pushes: d})
 	if err != nil {
 		t.Fatal(err)
 	}

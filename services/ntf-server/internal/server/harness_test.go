@@ -66,19 +66,7 @@ type env struct {
 }
 
 func newIdentity(t testing.TB) (Identity, *certs.ServerIdentity) {
-	caDER, caKey, err := certs.NewCA(crypto.Ed448, "test CA", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafKey, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafDER, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), "localhost", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed448, "test CA", "localhost", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,16 +24,7 @@ import (
 // testIdentity makes a CA and an Ed25519 TLS certificate like `init` does.
 func testIdentity(t testing.TB) Identity {
 	t.Helper()
-	caDER, caKey, err := certs.NewCA(crypto.Ed25519, "test CA", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafKey, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	leafDER, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), "localhost", rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed25519, "test CA", "localhost", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,19 +61,7 @@ func startBare(dir string) (*bareServer, error) {
 	if err := os.MkdirAll(filepath.Join(dir, ".tmp"), 0o700); err != nil {
 		return nil, err
 	}
-	caDER, caKey, err := certs.NewCA(crypto.Ed25519, "bench CA", rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	leafKey, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	leafDER, err := certs.NewServerCert(caDER, caKey, leafKey.Public(), "127.0.0.1", rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed25519, "bench CA", "127.0.0.1", rand.Reader)
 	if err != nil {
 		return nil, err
 	}

@@ -31,10 +31,7 @@ import (
 func TestAdmin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	caDER, caKey, _ := certs.NewCA(crypto.Ed25519, "CA", rand.Reader)
-	leafKey, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-	leafDER, _ := certs.NewServerCert(caDER, caKey, leafKey.Public(), "localhost", rand.Reader)
-	id, err := certs.NewServerIdentity([][]byte{leafDER, caDER}, leafKey, caDER)
+	id, err := certs.NewEphemeralIdentity(crypto.Ed25519, "CA", "localhost", rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
