@@ -166,16 +166,17 @@ func (c *client) verify(ctx context.Context, r *request, cmd smp.Command) (*stor
 		}
 		return q, nil
 	}
+	party, _ := authParty(cmd) // the queue record holding the key, as preverify reads it
 	switch cmd := cmd.(type) {
 	case smp.NEW:
-		if !c.verifyWith(r, cmd.RcvAuthKey) {
+		if !c.verifyWith(r, authKey(cmd, nil)) {
 			return fail(smp.ErrAuth)
 		}
 		return nil, nil
 	case smp.PING, smp.PRXY, smp.PFWD, smp.RFWD:
 		return nil, nil
 	case smp.SKEY:
-		q, e := load(store.Sender)
+		q, e := load(party)
 		if e != nil {
 			return nil, e
 		}
@@ -184,12 +185,12 @@ func (c *client) verify(ctx context.Context, r *request, cmd smp.Command) (*stor
 			c.dummyVerify(r)
 			return fail(smp.ErrAuth)
 		}
-		if !c.verifyWith(r, cmd.SndAuthKey) {
+		if !c.verifyWith(r, authKey(cmd, q)) {
 			return fail(smp.ErrAuth)
 		}
 		return q, nil
 	case smp.SEND:
-		q, e := load(store.Sender)
+		q, e := load(party)
 		if e != nil {
 			return nil, e
 		}
@@ -200,12 +201,12 @@ func (c *client) verify(ctx context.Context, r *request, cmd smp.Command) (*stor
 			}
 			return q, nil
 		}
-		if !c.verifyWith(r, q.SenderKey) {
+		if !c.verifyWith(r, authKey(cmd, q)) {
 			return fail(smp.ErrAuth)
 		}
 		return q, nil
 	case smp.NSUB:
-		q, e := load(store.Notifier)
+		q, e := load(party)
 		if e != nil {
 			return nil, e
 		}
@@ -213,7 +214,7 @@ func (c *client) verify(ctx context.Context, r *request, cmd smp.Command) (*stor
 			c.dummyVerify(r)
 			return fail(smp.ErrAuth)
 		}
-		if !c.verifyWith(r, q.Notifier.Key) {
+		if !c.verifyWith(r, authKey(cmd, q)) {
 			return fail(smp.ErrAuth)
 		}
 		return q, nil
@@ -221,11 +222,11 @@ func (c *client) verify(ctx context.Context, r *request, cmd smp.Command) (*stor
 		if cmd.Party() != smp.PartyRecipient {
 			return fail(smp.ErrCmdProhibited)
 		}
-		q, e := load(store.Recipient)
+		q, e := load(party)
 		if e != nil {
 			return nil, e
 		}
-		if !c.verifyWith(r, q.RecipientKey) {
+		if !c.verifyWith(r, authKey(cmd, q)) {
 			return fail(smp.ErrAuth)
 		}
 		return q, nil

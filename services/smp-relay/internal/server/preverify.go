@@ -147,39 +147,60 @@ func parallel(n int, fn func(int)) {
 // r were handled now, with the queue it was read from; ok is false when
 // there is none (unknown queue, no key yet, a command without a signature).
 func (c *client) candidateKey(ctx context.Context, r *request, cmd smp.Command) (key crypto.PublicKey, q *store.Queue, party store.IDParty, ok bool) {
-	load := func(p store.IDParty) *store.Queue {
-		if len(r.entityID) == 0 {
-			return nil
-		}
-		party = p
-		q, err := c.srv.st.GetQueue(ctx, p, r.entityID)
-		if err != nil {
-			return nil
-		}
-		return q
-	}
-	switch cmd := cmd.(type) {
-	case nil, smp.PING, smp.PRXY, smp.PFWD, smp.RFWD:
+	if cmd == nil {
 		return key, nil, party, false
-	case smp.NEW:
-		key = cmd.RcvAuthKey
-	case smp.SKEY:
-		key = cmd.SndAuthKey
-	case smp.SEND:
-		if q = load(store.Sender); q != nil {
-			key = q.SenderKey
-		}
-	case smp.NSUB:
-		if q = load(store.Notifier); q != nil && q.Notifier != nil {
-			key = q.Notifier.Key
-		}
-	default:
-		if cmd.Party() != smp.PartyRecipient {
+	}
+	party, needsQueue := authParty(cmd)
+	if _, isNew := cmd.(smp.NEW); !needsQueue && !isNew {
+		return key, nil, party, false
+	}
+	if needsQueue {
+		if len(r.entityID) == 0 {
 			return key, nil, party, false
 		}
-		if q = load(store.Recipient); q != nil {
-			key = q.RecipientKey
+		var err error
+		if q, err = c.srv.st.GetQueue(ctx, party, r.entityID); err != nil {
+			return key, nil, party, false
 		}
 	}
+	key = authKey(cmd, q)
 	return key, q, party, !key.IsZero()
+}
+
+// authParty is the queue party whose record holds the key that authorizes
+// cmd; needsQueue is false for NEW (its own key) and for the commands that
+// are not authorized by a queue key.
+func authParty(cmd smp.Command) (party store.IDParty, needsQueue bool) {
+	switch cmd.(type) {
+	case smp.NEW, smp.PING, smp.PRXY, smp.PFWD, smp.RFWD:
+		return 0, false
+	case smp.SKEY, smp.SEND:
+		return store.Sender, true
+	case smp.NSUB:
+		return store.Notifier, true
+	}
+	if cmd.Party() == smp.PartyRecipient {
+		return store.Recipient, true
+	}
+	return 0, false
+}
+
+// authKey is the key cmd's authorization is checked against: its own for
+// NEW and SKEY, else the queue's key for its party (q may be nil only for
+// NEW); zero when the queue has none (no sender key yet, no notifier).
+func authKey(cmd smp.Command, q *store.Queue) crypto.PublicKey {
+	switch cmd := cmd.(type) {
+	case smp.NEW:
+		return cmd.RcvAuthKey
+	case smp.SKEY:
+		return cmd.SndAuthKey
+	case smp.SEND:
+		return q.SenderKey
+	case smp.NSUB:
+		if q.Notifier == nil {
+			return crypto.PublicKey{}
+		}
+		return q.Notifier.Key
+	}
+	return q.RecipientKey
 }
