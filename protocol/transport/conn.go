@@ -18,7 +18,8 @@ import (
 // writes), but concurrent ReadBlock calls would interleave and must not be
 // made. The accessors may be called at any time.
 type Conn struct {
-	tc        *tls.Conn
+	tc        *tls.Conn    // nil when rl carries the records
+	rl        *recordLayer // WithOwnRecords on TLS 1.3, else nil
 	raw       net.Conn
 	state     tls.ConnectionState
 	sessionID []byte
@@ -35,15 +36,29 @@ type Conn struct {
 // GetConfigForClient, the reference's ALPN choice: the first name the client
 // offers that cfg.NextProtos lists. A GetConfigForClient already in cfg is
 // called first and its result is adapted the same way.
-func Server(ctx context.Context, c net.Conn, cfg *tls.Config) (*Conn, error) {
+func Server(ctx context.Context, c net.Conn, cfg *tls.Config, opts ...ServerOption) (*Conn, error) {
 	if cfg == nil {
 		_ = c.Close()
 		return nil, ErrNilConfig
 	}
-	rec := newRecordingConn(c, true)
+	var so serverOptions
+	for _, o := range opts {
+		o(&so)
+	}
+	hc := c
+	if so.ownRecords {
+		if _, ok := c.(*recordConn); !ok {
+			hc = RecordBoundedConn(c)
+		}
+	}
+	rec := newRecordingConn(hc, true)
 	kl := newKeyLog(cfg.KeyLogWriter)
+	kl.keepTraffic = so.ownRecords
 	pc := cfg.Clone()
 	pc.KeyLogWriter = kl
+	if so.ownRecords {
+		pc.SessionTicketsDisabled = true
+	}
 	userHook := cfg.GetConfigForClient
 	pc.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
 		base := pc
@@ -61,10 +76,51 @@ func Server(ctx context.Context, c net.Conn, cfg *tls.Config) (*Conn, error) {
 		out.GetConfigForClient = nil
 		out.KeyLogWriter = kl
 		out.NextProtos = selectALPN(base.NextProtos, chi.SupportedProtos)
+		if so.ownRecords {
+			out.SessionTicketsDisabled = true
+		}
 		return out, nil
 	}
 	tc := tls.Server(rec, pc)
-	return finish(ctx, tc, c, rec, kl, "server")
+	conn, err := finish(ctx, tc, c, rec, kl, "server")
+	if err != nil || !so.ownRecords || conn.state.Version != tls.VersionTLS13 {
+		return conn, err
+	}
+	clientSecret, serverSecret := kl.trafficSecrets()
+	rl, err := newRecordLayer(c, conn.state.CipherSuite, clientSecret, serverSecret)
+	if err != nil {
+		_ = tc.Close()
+		return nil, fmt.Errorf("transport: server record layer: %w", err)
+	}
+	conn.tc, conn.rl = nil, rl
+	return conn, nil
+}
+
+// ServerOption adjusts Server.
+type ServerOption func(*serverOptions)
+
+type serverOptions struct {
+	ownRecords bool
+}
+
+// WithOwnRecords makes Server hand a TLS 1.3 connection, once its
+// handshake is done, to this package's record layer instead of
+// crypto/tls: application data both ways, alerts and KeyUpdate (RFC 8446
+// §5, §4.6.3). crypto/tls keeps an input buffer as large as the largest
+// record it has read (an SMP block fills a 16 KB record) for the life of
+// the connection; the record layer borrows a pooled buffer only while a
+// record is read and its plaintext consumed, so an idle connection holds
+// none, and the tls.Conn with its handshake state is dropped.
+//
+// So that the switch loses nothing, session tickets are turned off (a
+// server sends them after its handshake) and the handshake's reads stop
+// at record boundaries (nothing the client sent after its Finished is
+// left in crypto/tls). TLS 1.2 connections stay with crypto/tls. TLSConn
+// returns nil on a connection that switched. The application traffic
+// secrets are kept in memory for the connection's life, as crypto/tls
+// does; they are never written anywhere.
+func WithOwnRecords() ServerOption {
+	return func(o *serverOptions) { o.ownRecords = true }
 }
 
 // Client runs the client side of the TLS handshake on c with cfg (usually
@@ -163,7 +219,11 @@ func (c *Conn) ConnectionState() tls.ConnectionState { return c.state }
 // cGet]. An EOF inside a block is io.ErrUnexpectedEOF; at a block boundary
 // it is io.EOF.
 func (c *Conn) ReadBlock(buf []byte) error {
-	if _, err := io.ReadFull(c.tc, buf); err != nil {
+	var r io.Reader = c.tc
+	if c.rl != nil {
+		r = c.rl
+	}
+	if _, err := io.ReadFull(r, buf); err != nil {
 		return fmt.Errorf("transport: read block: %w", err)
 	}
 	return nil
@@ -172,28 +232,57 @@ func (c *Conn) ReadBlock(buf []byte) error {
 // WriteBlock writes b, one block [MT tPutBlock, cPut]. The caller pads or
 // encrypts it to the protocol's block size first.
 func (c *Conn) WriteBlock(b []byte) error {
-	if _, err := c.tc.Write(b); err != nil {
+	var w io.Writer = c.tc
+	if c.rl != nil {
+		w = c.rl
+	}
+	if _, err := w.Write(b); err != nil {
 		return fmt.Errorf("transport: write block: %w", err)
 	}
 	return nil
 }
 
 // SetDeadline sets the read and write deadlines of the connection.
-func (c *Conn) SetDeadline(t time.Time) error { return c.tc.SetDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	if c.rl != nil {
+		return c.raw.SetDeadline(t)
+	}
+	return c.tc.SetDeadline(t)
+}
 
 // SetReadDeadline sets the read deadline of the connection.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.tc.SetReadDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.rl != nil {
+		return c.raw.SetReadDeadline(t)
+	}
+	return c.tc.SetReadDeadline(t)
+}
 
 // SetWriteDeadline sets the write deadline of the connection.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.tc.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.rl != nil {
+		return c.raw.SetWriteDeadline(t)
+	}
+	return c.tc.SetWriteDeadline(t)
+}
 
 // Close sends close_notify and closes the connection.
-func (c *Conn) Close() error { return c.tc.Close() }
+func (c *Conn) Close() error {
+	if c.rl != nil {
+		return c.rl.Close()
+	}
+	return c.tc.Close()
+}
+
+// OwnRecords reports whether this package's record layer carries the
+// connection (WithOwnRecords on a TLS 1.3 connection).
+func (c *Conn) OwnRecords() bool { return c.rl != nil }
 
 // NetConn returns the underlying connection passed to Server or Client.
 // Bytes written to it directly bypass TLS.
 func (c *Conn) NetConn() net.Conn { return c.raw }
 
 // TLSConn returns the TLS connection, e.g. for http2.Server.ServeConn,
-// which needs a *tls.Conn to see the negotiated state (XFTP).
+// which needs a *tls.Conn to see the negotiated state (XFTP); nil when
+// OwnRecords.
 func (c *Conn) TLSConn() *tls.Conn { return c.tc }

@@ -92,19 +92,30 @@ type recordOpener struct {
 }
 
 func newRecordOpener(s suite13, secret []byte) (*recordOpener, error) {
+	aead, iv, err := trafficKeys(s, secret)
+	if err != nil {
+		return nil, err
+	}
+	return &recordOpener{aead: aead, iv: iv}, nil
+}
+
+// trafficKeys derives the AEAD and the iv of a traffic secret (RFC 8446
+// §7.3): key = HKDF-Expand-Label(secret, "key", "", key_length), iv =
+// HKDF-Expand-Label(secret, "iv", "", iv_length).
+func trafficKeys(s suite13, secret []byte) (cipher.AEAD, []byte, error) {
 	key, err := expandLabel(s.hash, secret, "key", nil, s.keyLen)
 	if err != nil {
-		return nil, fmt.Errorf("transport: derive key: %w", err)
+		return nil, nil, fmt.Errorf("transport: derive key: %w", err)
 	}
 	aead, err := s.aead(key)
 	if err != nil {
-		return nil, fmt.Errorf("transport: aead: %w", err)
+		return nil, nil, fmt.Errorf("transport: aead: %w", err)
 	}
 	iv, err := expandLabel(s.hash, secret, "iv", nil, aead.NonceSize())
 	if err != nil {
-		return nil, fmt.Errorf("transport: derive iv: %w", err)
+		return nil, nil, fmt.Errorf("transport: derive iv: %w", err)
 	}
-	return &recordOpener{aead: aead, iv: iv}, nil
+	return aead, iv, nil
 }
 
 // open decrypts one record (header included) and returns the inner content

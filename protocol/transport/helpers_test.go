@@ -231,8 +231,9 @@ func listen(t testing.TB) net.Listener {
 }
 
 // handshakePair runs Server and Client against each other over TCP on
-// 127.0.0.1. wrapClient, if not nil, wraps the client's net.Conn.
-func handshakePair(t testing.TB, scfg, ccfg *tls.Config, wrapClient func(net.Conn) net.Conn) (srv, cli pairResult) {
+// 127.0.0.1. wrapClient, if not nil, wraps the client's net.Conn; opts go
+// to Server.
+func handshakePair(t testing.TB, scfg, ccfg *tls.Config, wrapClient func(net.Conn) net.Conn, opts ...ServerOption) (srv, cli pairResult) {
 	t.Helper()
 	ln := listen(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -244,7 +245,7 @@ func handshakePair(t testing.TB, scfg, ccfg *tls.Config, wrapClient func(net.Con
 			srvCh <- pairResult{err: err}
 			return
 		}
-		sc, err := Server(ctx, c, scfg)
+		sc, err := Server(ctx, c, scfg, opts...)
 		srvCh <- pairResult{sc, err}
 	}()
 	var d net.Dialer

@@ -75,9 +75,14 @@ func (r *recordingConn) stop() ([]byte, bool) {
 	return b, t
 }
 
-// keyLogLabelClientHandshake is the NSS key log label of
-// client_handshake_traffic_secret, the one crypto/tls writes.
-const keyLogLabelClientHandshake = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+// NSS key log labels crypto/tls writes for TLS 1.3: the client handshake
+// traffic secret (for the session id) and the first application traffic
+// secrets (for the record layer of OwnRecords).
+const (
+	keyLogLabelClientHandshake = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
+	keyLogLabelClientTraffic   = "CLIENT_TRAFFIC_SECRET_0"
+	keyLogLabelServerTraffic   = "SERVER_TRAFFIC_SECRET_0"
+)
 
 // maxKeyLogLine bounds a pending partial key log line (a line is about 200
 // bytes: label, 64 hex digits of client random, up to 96 of secret).
@@ -94,6 +99,9 @@ type keyLog struct {
 	next     io.Writer
 	pending  []byte
 	clientHS []byte
+	// Application traffic secrets, kept only when keepTraffic is set.
+	keepTraffic          bool
+	clientApp, serverApp []byte
 }
 
 func newKeyLog(next io.Writer) *keyLog { return &keyLog{next: next} }
@@ -130,14 +138,34 @@ func (k *keyLog) Write(p []byte) (int, error) {
 
 func (k *keyLog) parseLine(line []byte) {
 	f := bytes.Fields(line)
-	if len(f) != 3 || string(f[0]) != keyLogLabelClientHandshake {
+	if len(f) != 3 {
+		return
+	}
+	var dst *[]byte
+	switch string(f[0]) {
+	case keyLogLabelClientHandshake:
+		dst = &k.clientHS
+	case keyLogLabelClientTraffic:
+		dst = &k.clientApp
+	case keyLogLabelServerTraffic:
+		dst = &k.serverApp
+	}
+	if dst == nil || (dst != &k.clientHS && !k.keepTraffic) {
 		return
 	}
 	secret := make([]byte, hex.DecodedLen(len(f[2])))
 	if _, err := hex.Decode(secret, f[2]); err != nil {
 		return
 	}
-	k.clientHS = secret
+	*dst = secret
+}
+
+// trafficSecrets returns the logged client and server application traffic
+// secrets (nil unless keepTraffic was set and crypto/tls logged them).
+func (k *keyLog) trafficSecrets() (client, server []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.clientApp, k.serverApp
 }
 
 // clientHandshakeSecret returns the logged client handshake traffic secret,

@@ -15,9 +15,10 @@ import (
 // serveConn runs the TLS and SMP handshakes, then serves the session.
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	hctx, cancel := context.WithTimeout(ctx, s.opts.HandshakeTimeout)
-	// Record-bounded reads keep crypto/tls's input buffer at one record
-	// (16 KB) per idle connection instead of ~36 KB.
-	tc, err := transport.Server(hctx, transport.RecordBoundedConn(nc), s.tlsConf)
+	// After a TLS 1.3 handshake the records are read and written by the
+	// transport package, which holds no buffer while a connection is idle
+	// (crypto/tls keeps one of a full record, 16 KB, per connection).
+	tc, err := transport.Server(hctx, nc, s.tlsConf, transport.WithOwnRecords())
 	if err != nil {
 		cancel()
 		s.m.ConnectionsDenied.WithLabelValues("tls").Inc()
