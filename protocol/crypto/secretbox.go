@@ -128,6 +128,10 @@ func OpenBox(dhSecret []byte, nonce [NonceSize]byte, box []byte) ([]byte, error)
 // [MC sbEncrypt]; the result is paddedLen+16 bytes. It fails with
 // encoding.ErrPad when msg does not fit.
 func SecretBoxPadded(key [KeySize]byte, nonce [NonceSize]byte, msg []byte, paddedLen int) ([]byte, error) {
+	return appendSecretBoxPadded(nil, &key, nonce, msg, paddedLen)
+}
+
+func appendSecretBoxPadded(dst []byte, key *[KeySize]byte, nonce [NonceSize]byte, msg []byte, paddedLen int) ([]byte, error) {
 	// The padded plaintext only lives until it is sealed: pad into a pooled
 	// buffer (a relay pads every delivered message to 16 KB).
 	bp := padPool.Get().(*[]byte)
@@ -137,7 +141,8 @@ func SecretBoxPadded(key [KeySize]byte, nonce [NonceSize]byte, msg []byte, padde
 		return nil, fmt.Errorf("crypto: secretbox: %w", err)
 	}
 	*bp = p[:0]
-	return SecretBox(key, nonce, p), nil
+	k := hsalsaZero(key)
+	return secretbox.Seal(dst, p, &nonce, &k), nil
 }
 
 // padPool holds padding buffers for SecretBoxPadded.
@@ -161,11 +166,17 @@ func OpenSecretBoxPadded(key [KeySize]byte, nonce [NonceSize]byte, box []byte) (
 // [MC cbEncrypt]: e.g. MSG bodies padded to 16106, NMSG metadata to 128
 // (CONFORMANCE-NOTES §3.2, §3.3).
 func BoxPadded(dhSecret []byte, nonce [NonceSize]byte, msg []byte, paddedLen int) ([]byte, error) {
+	return AppendBoxPadded(nil, dhSecret, nonce, msg, paddedLen)
+}
+
+// AppendBoxPadded is BoxPadded appending the box to dst, so that a caller
+// can seal into a buffer it reuses.
+func AppendBoxPadded(dst, dhSecret []byte, nonce [NonceSize]byte, msg []byte, paddedLen int) ([]byte, error) {
 	k, err := secretKey(dhSecret)
 	if err != nil {
 		return nil, err
 	}
-	return SecretBoxPadded(*k, nonce, msg, paddedLen)
+	return appendSecretBoxPadded(dst, k, nonce, msg, paddedLen)
 }
 
 // OpenBoxPadded decrypts and unpads [MC cbDecrypt].

@@ -58,6 +58,13 @@ func TestSecretBoxVectors(t *testing.T) {
 	}{
 		{"padded 256", func() ([]byte, error) { return SecretBoxPadded(key, nonce, msg, 256) }, sbPadded256},
 		{"box padded 256", func() ([]byte, error) { return BoxPadded(key[:], nonce, msg, 256) }, sbPadded256},
+		{"box padded 256 appended", func() ([]byte, error) {
+			b, err := AppendBoxPadded([]byte("prefix"), key[:], nonce, msg, 256)
+			if err != nil || string(b[:6]) != "prefix" {
+				return nil, err
+			}
+			return b[6:], nil
+		}, sbPadded256},
 		{"no pad", func() ([]byte, error) { return SecretBox(key, nonce, msg), nil }, sbNoPad},
 		{"box no pad", func() ([]byte, error) { return Box(key[:], nonce, msg) }, sbNoPad},
 	}

@@ -59,8 +59,12 @@ const quotaTag = "QUOTA"
 // EncodeRcvMessageBody encodes b. It fails with ErrInvalid when the body is
 // over MaxMessageLen or the flags have more than MaxFlagsReserved reserved
 // bytes, as the result would not fit MaxRcvMessageLen.
-func EncodeRcvMessageBody(b RcvMessageBody) ([]byte, error) {
-	w := encoding.NewBuffer(nil)
+func EncodeRcvMessageBody(b RcvMessageBody) ([]byte, error) { return AppendRcvMessageBody(nil, b) }
+
+// AppendRcvMessageBody appends the encoding of b to dst (see
+// EncodeRcvMessageBody).
+func AppendRcvMessageBody(dst []byte, b RcvMessageBody) ([]byte, error) {
+	w := encoding.NewBuffer(dst)
 	if b.Quota {
 		w.String(quotaTag).Space().Time(b.Timestamp)
 		return w.Bytes()

@@ -112,6 +112,7 @@ func MaxTransmissionSize(s *Session) int {
 // holds one bare transmission. The zero value is not usable; see
 // NewBatchBuilder.
 type BatchBuilder struct {
+	own      []byte // NewBatchBuilderBuffer: every batch is built here
 	batching bool
 	limit    int    // capacity for items (batching) or for the one transmission
 	buf      []byte // count byte placeholder then items (batching)
@@ -120,8 +121,14 @@ type BatchBuilder struct {
 }
 
 // NewBatchBuilder returns an empty builder for session s.
-func NewBatchBuilder(s *Session) *BatchBuilder {
-	b := &BatchBuilder{batching: s.Batching}
+func NewBatchBuilder(s *Session) *BatchBuilder { return NewBatchBuilderBuffer(s, nil) }
+
+// NewBatchBuilderBuffer returns an empty builder for session s that
+// builds every batch in buf (give it a block's capacity), so that a writer
+// sending batch after batch allocates nothing: a Payload is then valid
+// only until the next Add.
+func NewBatchBuilderBuffer(s *Session, buf []byte) *BatchBuilder {
+	b := &BatchBuilder{own: buf[:0], batching: s.Batching}
 	if s.Batching {
 		b.limit = s.BlockSize - batchOverhead
 	} else {
@@ -132,10 +139,7 @@ func NewBatchBuilder(s *Session) *BatchBuilder {
 }
 
 func (b *BatchBuilder) reset() {
-	b.buf, b.size, b.n = nil, 0, 0
-	if b.batching {
-		b.buf = []byte{0}
-	}
+	b.buf, b.size, b.n = b.own, 0, 0
 }
 
 // Add appends transmission t. It returns ErrBatchFull when t does not fit
@@ -153,6 +157,9 @@ func (b *BatchBuilder) Add(t []byte) error {
 		return ErrBatchFull
 	}
 	if b.batching {
+		if b.n == 0 {
+			b.buf = append(b.buf, 0) // the count, set by Payload
+		}
 		b.buf = append(b.buf, byte(len(t)>>8), byte(len(t)))
 	}
 	b.buf = append(b.buf, t...)
@@ -173,6 +180,9 @@ func (b *BatchBuilder) Payload() []byte {
 	p := b.buf
 	if b.batching {
 		p[0] = byte(b.n)
+	}
+	if b.own != nil && cap(p) > cap(b.own) {
+		b.own = p[:0] // it grew: keep the larger buffer
 	}
 	b.reset()
 	return p

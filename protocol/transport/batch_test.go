@@ -266,3 +266,65 @@ func TestBatchBuilder(t *testing.T) {
 		t.Fatalf("NTF v1 payload %q", got)
 	}
 }
+
+// TestBatchBuilderBuffer: a builder on a caller's buffer builds the same
+// payloads as one that allocates, each in that buffer, and keeps a buffer
+// it had to grow.
+func TestBatchBuilderBuffer(t *testing.T) {
+	s := sessV(14, seqBytes(1, 32))
+	items := [][]byte{[]byte("ab"), make([]byte, 9000), make([]byte, 9000), []byte("c")}
+	want, err := PackBatches(s, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, 100) // too small: grows once
+	b := NewBatchBuilderBuffer(s, buf)
+	var got [][]byte
+	for _, it := range items {
+		err := b.Add(it)
+		if errors.Is(err, ErrBatchFull) {
+			got = append(got, bytes.Clone(b.Payload()))
+			err = b.Add(it)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := b.Payload()
+	got = append(got, bytes.Clone(last))
+	if len(got) != len(want) {
+		t.Fatalf("%d payloads, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("payload %d differs: %d %x vs %d %x", i, len(got[i]), got[i][:8], len(want[i]), want[i][:8])
+		}
+	}
+	// The next batch reuses the grown buffer.
+	_ = b.Add([]byte("x"))
+	if p := b.Payload(); &p[0] != &last[0] || !bytes.Equal(p, []byte{1, 0, 1, 'x'}) {
+		t.Fatalf("payload %x not built in the kept buffer", p)
+	}
+}
+
+// TestAppendTransmissionHeader: header + command is EncodeTransmission.
+func TestAppendTransmissionHeader(t *testing.T) {
+	for _, s := range []*Session{sessV(6, seqBytes(1, 32)), sessV(14, seqBytes(1, 32))} {
+		tr := Transmission{Auth: seqBytes(7, 64), CorrID: []byte("corr"), EntityID: []byte("entity"), Command: []byte("MSG body")}
+		want, err := EncodeTransmission(s, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendTransmissionHeader([]byte("prefix"), s, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, tr.Command...)
+		if !bytes.Equal(got[len("prefix"):], want) || string(got[:6]) != "prefix" {
+			t.Fatalf("v%d: %x, want %x", s.Version, got, want)
+		}
+	}
+	if _, err := AppendTransmissionHeader(nil, sessV(14, seqBytes(1, 32)), Transmission{CorrID: make([]byte, 256)}); err == nil {
+		t.Fatal("corrId of 256 bytes encoded")
+	}
+}

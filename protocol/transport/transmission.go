@@ -76,8 +76,19 @@ func authorized(sessionID, corrID, entityID, command []byte) ([]byte, error) {
 // command [MP tEncode, encodeTransmission]. Use SignTransmission for
 // t.Auth.
 func EncodeTransmission(s *Session, t Transmission) ([]byte, error) {
-	w := encoding.NewBuffer(make([]byte, 0, 6+len(t.Auth)+len(t.ServiceSig)+len(s.SessionID)+
-		len(t.CorrID)+len(t.EntityID)+len(t.Command)))
+	b, err := AppendTransmissionHeader(make([]byte, 0, 6+len(t.Auth)+len(t.ServiceSig)+len(s.SessionID)+
+		len(t.CorrID)+len(t.EntityID)+len(t.Command)), s, t)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, t.Command...), nil
+}
+
+// AppendTransmissionHeader appends the wire form of t for session s up to
+// its command, which the caller appends (t.Command is ignored): encoding a
+// message straight after its header saves a copy of it.
+func AppendTransmissionHeader(dst []byte, s *Session, t Transmission) ([]byte, error) {
+	w := encoding.NewBuffer(dst)
 	w.Short(t.Auth)
 	if s.ServiceAuth && len(t.Auth) > 0 {
 		w.Maybe(t.ServiceSig != nil)
@@ -88,7 +99,7 @@ func EncodeTransmission(s *Session, t Transmission) ([]byte, error) {
 	if !s.ImpliedSessionID {
 		w.Short(s.SessionID)
 	}
-	w.Short(t.CorrID).Short(t.EntityID).Raw(t.Command)
+	w.Short(t.CorrID).Short(t.EntityID)
 	b, err := w.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("transport: encode transmission: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simplexgo/protocol/smp"
+	"github.com/simplexgo/protocol/transport"
 )
 
 // out is one transmission to send: a response (with the command's corrId)
@@ -19,6 +20,8 @@ type out struct {
 	entityID []byte
 	msg      smp.Message
 	sentAt   time.Time // for MSG deliveries after SEND: latency metric
+	// release, if set, returns msg's pooled buffer once it is encoded.
+	release func()
 }
 
 // sub is a recipient subscription of this connection. A "prohibited" sub
@@ -297,7 +300,14 @@ func (c *client) write(batch []out) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	txs := make([][]byte, 0, len(batch))
+	ap := arenaPool.Get().(*[]byte)
+	defer func() {
+		if cap(*ap) <= maxPooledArena {
+			arenaPool.Put(ap)
+		}
+	}()
+	arena := (*ap)[:0]
+	ends := make([]int, 0, len(batch))
 	now := time.Now()
 	for _, o := range batch {
 		if e, ok := o.msg.(smp.ERR); ok {
@@ -309,12 +319,22 @@ func (c *client) write(batch []out) error {
 				c.srv.m.SendToDeliver.Observe(now.Sub(o.sentAt).Seconds())
 			}
 		}
-		tx, err := c.w.encode(o.corrID, o.entityID, o.msg)
+		var err error
+		arena, err = c.w.appendTransmission(arena, o.corrID, o.entityID, o.msg)
+		if o.release != nil {
+			o.release()
+		}
 		if err != nil {
 			c.srv.log.Error("EncodeResponseFailed", "command", o.msg.Tag(), "err", err)
 			continue
 		}
-		txs = append(txs, tx)
+		ends = append(ends, len(arena))
+	}
+	*ap = arena[:0]
+	txs := make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		txs[i], start = arena[start:end:end], end
 	}
 	n, err := c.w.writeTransmissions(txs, c.srv.opts.WriteTimeout)
 	c.srv.m.BlocksSent.Add(float64(n))
@@ -327,6 +347,13 @@ func (c *client) write(batch []out) error {
 	}
 	return nil
 }
+
+// arenaPool holds the buffers write encodes a batch's transmissions into,
+// one after the other; one that grew past maxPooledArena (a batch of many
+// messages) is left to the GC.
+var arenaPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*transport.SMPBlockSize); return &b }}
+
+const maxPooledArena = 1 << 20
 
 // closeGracefully stops reading and lets a writer flush, then close.
 func (c *client) closeGracefully() {

@@ -31,8 +31,8 @@ func (w *memWire) writeTransmissions(txs [][]byte, _ time.Duration) (int, error)
 func (w *memWire) parseBatch(p []byte) ([]request, error) {
 	return (&sessionWire{s: w.s}).parseBatch(p)
 }
-func (w *memWire) encode(corrID, entityID []byte, m smp.Message) ([]byte, error) {
-	return (&sessionWire{s: w.s}).encode(corrID, entityID, m)
+func (w *memWire) appendTransmission(dst, corrID, entityID []byte, m smp.Message) ([]byte, error) {
+	return (&sessionWire{s: w.s}).appendTransmission(dst, corrID, entityID, m)
 }
 
 // FuzzHandlePayload drives the command handler with arbitrary block
@@ -74,7 +74,7 @@ func FuzzHandlePayload(f *testing.F) {
 		outs := c.processPayload(context.Background(), payload)
 		var txs [][]byte
 		for _, o := range outs {
-			tx, err := c.w.encode(o.corrID, o.entityID, o.msg)
+			tx, err := c.w.appendTransmission(nil, o.corrID, o.entityID, o.msg)
 			if err != nil {
 				t.Fatalf("response %T does not encode: %v", o.msg, err)
 			}
@@ -90,7 +90,7 @@ func FuzzHandlePayload(f *testing.F) {
 			payload[i] = 0xa5
 		}
 		for i, o := range outs {
-			if tx, err := c.w.encode(o.corrID, o.entityID, o.msg); err != nil || !bytes.Equal(tx, txs[i]) {
+			if tx, err := c.w.appendTransmission(nil, o.corrID, o.entityID, o.msg); err != nil || !bytes.Equal(tx, txs[i]) {
 				t.Fatalf("response %d (%T) changed with the block's buffer: %v", i, o.msg, err)
 			}
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -71,11 +72,12 @@ func (h *handlerCtx) subscribe(ctx context.Context) []out {
 		return []out{resp}
 	}
 	sb.delivered = m.ID
-	msg, err := encryptMsg(h.q, m)
+	o, err := encryptMsg(h.q, m)
 	if err != nil {
 		return h.err(smp.ErrInternal)
 	}
-	return []out{resp, {entityID: rid, msg: msg}}
+	o.entityID = rid
+	return []out{resp, o}
 }
 
 // get handles GET: the first message as the response, or OK when empty. A
@@ -107,11 +109,12 @@ func (h *handlerCtx) get(ctx context.Context) []out {
 		return h.ok()
 	}
 	sb.delivered = m.ID
-	msg, err := encryptMsg(h.q, m)
+	o, err := encryptMsg(h.q, m)
 	if err != nil {
 		return h.err(smp.ErrInternal)
 	}
-	return []out{{corrID: h.r.corrID, entityID: rid, msg: msg}}
+	o.corrID, o.entityID = h.r.corrID, rid
+	return []out{o}
 }
 
 // ack handles ACK: msgId must be the delivered one (empty matches any).
@@ -146,11 +149,12 @@ func (h *handlerCtx) ack(ctx context.Context, msgID []byte) []out {
 		return h.ok()
 	}
 	sb.delivered = next.ID
-	msg, err := encryptMsg(h.q, next)
+	o, err := encryptMsg(h.q, next)
 	if err != nil {
 		return h.err(smp.ErrInternal)
 	}
-	return []out{{corrID: h.r.corrID, entityID: rid, msg: msg}}
+	o.corrID, o.entityID = h.r.corrID, rid
+	return []out{o}
 }
 
 // send handles SEND [MS sendMessage]: size and status checks, store (the
@@ -209,35 +213,48 @@ func (s *Server) deliver(ctx context.Context, q *store.Queue, sentAt time.Time) 
 	if err != nil || m == nil {
 		return
 	}
-	msg, err := encryptMsg(q, m)
+	o, err := encryptMsg(q, m)
 	if err != nil {
 		return
 	}
 	sb.delivered = m.ID
-	rc.pushLocked(out{entityID: q.RecipientID, msg: msg, sentAt: sentAt})
+	o.entityID, o.sentAt = q.RecipientID, sentAt
+	rc.pushLocked(o)
 }
 
 // encryptMsg makes the MSG for a stored message: the received-message body
 // padded to 16106 bytes, boxed with the queue's DH secret, nonce = msgId
 // [MS encryptMsg, CONFORMANCE-NOTES §3.2].
-func encryptMsg(q *store.Queue, m *store.Message) (smp.MSG, error) {
+//
+// The box is built in a pooled buffer: the out's release returns it once
+// the writer has copied the transmission.
+func encryptMsg(q *store.Queue, m *store.Message) (out, error) {
 	body := smp.RcvMessageBody{Timestamp: m.Ts, Quota: m.Quota}
 	if !m.Quota {
 		body.Flags = decodeFlags(m.Flags)
 		body.Body = m.Body
 	}
-	plain, err := smp.EncodeRcvMessageBody(body)
+	pp := msgBufPool.Get().(*[]byte)
+	defer msgBufPool.Put(pp)
+	plain, err := smp.AppendRcvMessageBody((*pp)[:0], body)
 	if err != nil {
-		return smp.MSG{}, err
+		return out{}, err
 	}
+	*pp = plain[:0]
 	var nonce [crypto.NonceSize]byte
 	copy(nonce[:], m.ID)
-	enc, err := crypto.BoxPadded(q.RcvDhSecret, nonce, plain, smp.RcvMessagePaddedSize)
+	bp := msgBufPool.Get().(*[]byte)
+	enc, err := crypto.AppendBoxPadded((*bp)[:0], q.RcvDhSecret, nonce, plain, smp.RcvMessagePaddedSize)
 	if err != nil {
-		return smp.MSG{}, err
+		msgBufPool.Put(bp)
+		return out{}, err
 	}
-	return smp.MSG{MsgID: m.ID, EncBody: enc}, nil
+	*bp = enc[:0]
+	return out{msg: smp.MSG{MsgID: m.ID, EncBody: enc}, release: func() { msgBufPool.Put(bp) }}, nil
 }
+
+// msgBufPool holds buffers for encryptMsg: encoded bodies and boxes.
+var msgBufPool = sync.Pool{New: func() any { b := make([]byte, 0, smp.RcvMessagePaddedSize+crypto.TagSize); return &b }}
 
 // Flags are stored as the notification bool only: like the reference, the
 // reserved flag bytes a sender may add are dropped [MP MsgFlags parser].

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -90,26 +91,56 @@ func (w *sessionWire) parseBatch(payload []byte) ([]request, error) {
 	return reqs, nil
 }
 
-func (w *sessionWire) encode(corrID, entityID []byte, m smp.Message) ([]byte, error) {
-	cmd, err := smp.EncodeMessage(w.s.Version, m)
-	if err != nil {
-		return nil, err
+func (w *sessionWire) appendTransmission(dst, corrID, entityID []byte, m smp.Message) ([]byte, error) {
+	start := len(dst)
+	dst, err := transport.AppendTransmissionHeader(dst, w.s, transport.Transmission{CorrID: corrID, EntityID: entityID})
+	if err == nil {
+		dst, err = smp.AppendMessage(dst, w.s.Version, m)
 	}
-	return transport.EncodeTransmission(w.s, transport.Transmission{CorrID: corrID, EntityID: entityID, Command: cmd})
+	if err != nil {
+		return dst[:start], err
+	}
+	return dst, nil
 }
 
+// writeTransmissions builds each block's payload in one pooled buffer and
+// writes the block as soon as the next transmission does not fit.
 func (w *sessionWire) writeTransmissions(txs [][]byte, timeout time.Duration) (int, error) {
-	blocks, err := transport.PackBatches(w.s, txs)
-	if err != nil {
-		return 0, err
-	}
-	for i, b := range blocks {
+	bp := payloadPool.Get().(*[]byte)
+	defer payloadPool.Put(bp)
+	b := transport.NewBatchBuilderBuffer(w.s, *bp)
+	n := 0
+	flush := func() error {
+		p := b.Payload()
+		if p == nil {
+			return nil
+		}
+		if cap(p) > cap(*bp) {
+			*bp = p[:0]
+		}
 		if err := w.s.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-			return i, err
+			return err
 		}
-		if err := w.s.WriteBlock(b); err != nil {
-			return i, err
+		if err := w.s.WriteBlock(p); err != nil {
+			return err
+		}
+		n++
+		return nil
+	}
+	for i, t := range txs {
+		err := b.Add(t)
+		if errors.Is(err, transport.ErrBatchFull) {
+			if err := flush(); err != nil {
+				return n, err
+			}
+			err = b.Add(t)
+		}
+		if err != nil {
+			return n, fmt.Errorf("server: transmission %d: %w", i, err)
 		}
 	}
-	return len(blocks), nil
+	return n, flush()
 }
+
+// payloadPool holds block payload buffers for writeTransmissions.
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, transport.SMPBlockSize); return &b }}

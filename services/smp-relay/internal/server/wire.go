@@ -17,9 +17,11 @@ type wire interface {
 	readBlock() (payload []byte, release func(), err error)
 	isBadBlock(error) bool
 	parseBatch(payload []byte) ([]request, error)
-	encode(corrID, entityID []byte, m smp.Message) ([]byte, error)
+	// appendTransmission appends the encoded transmission of m to dst.
+	appendTransmission(dst, corrID, entityID []byte, m smp.Message) ([]byte, error)
 	// writeTransmissions packs txs into as few blocks as fit and writes
-	// them, returning how many it wrote.
+	// them, returning how many it wrote. txs may be reused once it
+	// returns.
 	writeTransmissions(txs [][]byte, timeout time.Duration) (int, error)
 	setReadDeadline(t time.Time) error
 	close()
