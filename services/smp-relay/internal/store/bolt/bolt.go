@@ -5,8 +5,16 @@
 //	queues   recipientId -> queue record
 //	senders  senderId    -> recipientId
 //	ntfs     notifierId  -> recipientId
-//	msgs     recipientId -> bucket { seq (8-byte BE) -> message record }
+//	msgs     recipientId -> bucket { seq (8-byte BE) -> message record
+//	                                 | seq -> bucket { "m" -> message record } }
 //	meta     "queues", "messages" -> w64 counters
+//
+// A message record over largeMessage bytes is kept in a bucket of its own
+// (both forms are read). bbolt keeps a leaf's values together and never
+// splits a leaf of four keys or fewer, so a queue's few 8 KB messages
+// would share one multi-page leaf, rewritten whole by every SEND and ACK
+// of that queue; in its own bucket a message is written once, and its
+// removal only frees its pages.
 //
 // Each queue record carries its message count, next sequence number and
 // the quota state, so no operation walks a bucket and opening the store does
@@ -38,7 +46,14 @@ var (
 
 	kQueueCount = []byte("queues")
 	kMsgCount   = []byte("messages")
+	kBody       = []byte("m")
 )
+
+// largeMessage is the record size from which a message gets a bucket of
+// its own: bbolt's own limit for keeping a bucket inline in its parent
+// (a quarter of a 4 KB page), so a smaller one would share the parent's
+// leaf anyway.
+const largeMessage = 1024
 
 // Store is a store.Store on a bbolt file.
 type Store struct {
@@ -258,11 +273,58 @@ func (s *Store) DeleteQueue(_ context.Context, rid []byte) error {
 
 func seqKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
+// putMessage stores a message record under key.
+func putMessage(mb *bbolt.Bucket, key, v []byte) error {
+	if len(v) < largeMessage {
+		return mb.Put(key, v)
+	}
+	b, err := mb.CreateBucket(key)
+	if err != nil {
+		return err
+	}
+	return b.Put(kBody, v)
+}
+
+// messageValue resolves a cursor's value to the message record: v itself,
+// or the body of the message's own bucket (v is nil for a bucket).
+func messageValue(mb *bbolt.Bucket, k, v []byte) ([]byte, error) {
+	if v != nil {
+		return v, nil
+	}
+	b := mb.Bucket(k)
+	if b == nil {
+		return nil, errors.New("bolt store: corrupt message: neither a record nor a bucket")
+	}
+	v = b.Get(kBody)
+	if v == nil {
+		return nil, errors.New("bolt store: corrupt message: empty message bucket")
+	}
+	return v, nil
+}
+
+// deleteMessage removes the message at key (a record or its bucket).
+func deleteMessage(mb *bbolt.Bucket, key, v []byte) error {
+	if v == nil {
+		return mb.DeleteBucket(key)
+	}
+	return mb.Delete(key)
+}
+
 func (s *Store) WriteMessage(_ context.Context, rid []byte, m *store.Message, quota int) (store.WriteResult, error) {
+	// The record is encoded once, outside the transaction function (Batch
+	// may run it twice), into a pooled buffer: bbolt keeps a reference to
+	// a value until the commit, after which Batch returns.
+	bp := msgPool.Get().(*[]byte)
+	defer msgPool.Put(bp)
+	enc, err := appendMessage((*bp)[:0], m)
+	if err != nil {
+		return store.WriteResult{}, err
+	}
+	*bp = enc[:0]
 	var res store.WriteResult
 	// Batch may run fn more than once (when a batched sibling fails), so fn
 	// sets res from scratch each time.
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.db.Batch(func(tx *bbolt.Tx) error {
 		res = store.WriteResult{}
 		r, err := getRecord(tx, rid)
 		if err != nil {
@@ -275,19 +337,17 @@ func (s *Store) WriteMessage(_ context.Context, rid []byte, m *store.Message, qu
 			return nil
 		}
 		r.canWrite = int(r.count) < quota
-		toStore := m
+		v := enc
 		if !r.canWrite {
-			toStore = &store.Message{ID: m.ID, Ts: m.Ts, Quota: true}
+			if v, err = appendMessage(nil, &store.Message{ID: m.ID, Ts: m.Ts, Quota: true}); err != nil {
+				return err
+			}
 		}
 		mb, err := tx.Bucket(bMsgs).CreateBucketIfNotExists(rid)
 		if err != nil {
 			return err
 		}
-		v, err := encodeMessage(toStore)
-		if err != nil {
-			return err
-		}
-		if err := mb.Put(seqKey(r.nextSeq), v); err != nil {
+		if err := putMessage(mb, seqKey(r.nextSeq), v); err != nil {
 			return err
 		}
 		r.nextSeq++
@@ -312,6 +372,9 @@ func firstMessage(tx *bbolt.Tx, rid []byte) (key []byte, m *store.Message, err e
 	k, v := mb.Cursor().First()
 	if k == nil {
 		return nil, nil, nil
+	}
+	if v, err = messageValue(mb, k, v); err != nil {
+		return nil, nil, err
 	}
 	m, err = decodeMessage(v)
 	if err != nil {
@@ -352,14 +415,18 @@ func (s *Store) DeleteMessage(_ context.Context, rid, msgID []byte) (bool, *stor
 		if k == nil {
 			return nil
 		}
-		id, err := messageID(v)
+		rec, err := messageValue(mb, k, v)
+		if err != nil {
+			return err
+		}
+		id, err := messageID(rec)
 		if err != nil {
 			return fmt.Errorf("bolt store: corrupt message: %w", err)
 		}
 		if len(msgID) > 0 && !bytes.Equal(id, msgID) {
 			return nil
 		}
-		if err := mb.Delete(bytes.Clone(k)); err != nil {
+		if err := deleteMessage(mb, bytes.Clone(k), v); err != nil {
 			return err
 		}
 		deleted = true
@@ -451,14 +518,18 @@ func expireQueue(tx *bbolt.Tx, rid []byte, before time.Time) (int, error) {
 	n := 0
 	c := mb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.First() {
-		m, err := decodeMessage(v)
+		rec, err := messageValue(mb, k, v)
+		if err != nil {
+			return n, err
+		}
+		m, err := decodeMessage(rec)
 		if err != nil {
 			return n, err
 		}
 		if !m.Ts.Before(before) {
 			break
 		}
-		if err := c.Delete(); err != nil {
+		if err := deleteMessage(mb, bytes.Clone(k), v); err != nil {
 			return n, err
 		}
 		n++

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/encoding"
@@ -75,11 +76,15 @@ func decodeRecord(b []byte) (*record, error) {
 }
 
 // Message record: ver(1) short(id) time(ts) bool(quota) short(flags) tail(body)
-func encodeMessage(m *store.Message) ([]byte, error) {
-	w := encoding.NewBuffer(make([]byte, 0, 40+len(m.Body))).Byte(recordVersion)
+func appendMessage(dst []byte, m *store.Message) ([]byte, error) {
+	w := encoding.NewBuffer(dst).Byte(recordVersion)
 	w.Short(m.ID).Time(m.Ts).Bool(m.Quota).Short(m.Flags).Raw(m.Body)
 	return w.Bytes()
 }
+
+// msgPool holds buffers for encoding message records (SEND bodies are up
+// to 16 KB).
+var msgPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10+64); return &b }}
 
 func decodeMessage(b []byte) (*store.Message, error) {
 	d := encoding.NewDecoder(b)
