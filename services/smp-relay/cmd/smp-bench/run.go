@@ -51,9 +51,13 @@ func run(o options) error {
 		if tput != nil {
 			in, out = max(tput.blocksIn, in), max(tput.blocksOut, out)
 		}
-		lim := cryptoLimit(measureCrypto(), in, out)
+		costs, err := measureCrypto()
+		if err != nil {
+			return err
+		}
+		lim := cryptoLimit(costs, in, out)
 		rows = append(rows,
-			row{"crypto per message (one core)", fmt.Sprintf("%.0f µs", lim.perMsg.Seconds()*1e6), lim.what},
+			row{"crypto per message (per core)", fmt.Sprintf("%.0f µs", lim.perMsg.Seconds()*1e6), lim.what},
 			row{"crypto-bound limit", fmt.Sprintf("%.0f msg/s", lim.msgsPerSec), fmt.Sprintf("%d cores", runtime.NumCPU())},
 		)
 		if tput != nil {
