@@ -282,3 +282,61 @@ func TestStatusesWrittenBehind(t *testing.T) {
 		t.Fatalf("%d subscriptions after reopening, want 2", seen)
 	}
 }
+
+// TestStatusFlushFailure: when the transaction writing statuses fails (here
+// a corrupt record in the batch), nothing of the batch is written, the
+// statuses stay visible and pending, and Close reports the failure of the
+// final flush.
+func TestStatusFlushFailure(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "ntf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := storetest.NewToken(t, []byte("tok-id-000000000000000005"), "ab03")
+	if err := s.AddToken(tk); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := address.ParseServer("smp://"+strings.Repeat("A", 43)+"@relay.example.com", address.SchemeSMP)
+	for i := range 2 {
+		nk, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+		sub := store.Subscription{ID: []byte{'f', byte(i)}, TokenID: tk.ID, Server: srv, NotifierID: []byte{'m', byte(i)},
+			NotifierKey: nk, Status: ntf.SubStatus{Code: ntf.SubNew}}
+		if err := s.AddSubscription(sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Corrupt the second record behind the store's back, and queue both
+	// statuses as SetSubStatus does, without waking the flusher, so that
+	// the flush below is the only one.
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bSubs).Put([]byte{'f', 1}, []byte{0xff, 1, 2}) }); err != nil {
+		t.Fatal(err)
+	}
+	s.st.mu.Lock()
+	for _, id := range []string{"f\x00", "f\x01"} {
+		s.st.pending[id] = ntf.SubStatus{Code: ntf.SubActive}.String()
+	}
+	s.st.mu.Unlock()
+	if err := s.flushStatuses(); err == nil {
+		t.Fatal("flush over a corrupt record succeeded")
+	}
+	if got, err := s.GetSubscription([]byte{'f', 0}); err != nil || got.Status.Code != ntf.SubActive {
+		t.Fatalf("status after a failed flush: %+v %v", got.Status, err)
+	}
+	var onDisk []byte
+	s.db.View(func(tx *bbolt.Tx) error {
+		onDisk = bytes.Clone(tx.Bucket(bSubs).Get([]byte{'f', 0}))
+		return nil
+	})
+	if f, err := parseSubRecord(onDisk); err != nil || string(f.status) == "ACTIVE" {
+		t.Fatalf("a failed batch was partly written: %q %v", f.status, err)
+	}
+	s.st.mu.Lock()
+	pending := len(s.st.pending) + len(s.st.flushing)
+	s.st.mu.Unlock()
+	if pending == 0 {
+		t.Fatal("statuses of a failed flush dropped")
+	}
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), "subscription statuses") {
+		t.Fatalf("Close after a failed final flush: %v", err)
+	}
+}
