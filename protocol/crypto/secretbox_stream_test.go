@@ -215,6 +215,20 @@ func FuzzOpenTailTag(f *testing.F) {
 		if (err == nil) != (wantErr == nil) {
 			t.Fatalf("stream err %v, one-shot err %v", err, wantErr)
 		}
+		// WriteTo (io.Copy's path) agrees with Read, after a first Read
+		// of step bytes.
+		var piped bytes.Buffer
+		d2 := NewStreamDecryptor(&chunkReader{b: b, step: int(step)%40 + 1}, key, nonce)
+		first := make([]byte, int(step))
+		k, rerr := io.ReadFull(d2, first)
+		piped.Write(first[:k])
+		_, perr := d2.WriteTo(&piped)
+		if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
+			perr = rerr
+		}
+		if (perr == nil) != (err == nil) || (err == nil && !bytes.Equal(piped.Bytes(), got)) {
+			t.Fatalf("WriteTo err %v (plaintext equal %v), Read err %v", perr, bytes.Equal(piped.Bytes(), got), err)
+		}
 		if err == nil {
 			if !bytes.Equal(got, want) {
 				t.Fatal("stream plaintext differs")
