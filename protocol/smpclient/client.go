@@ -75,6 +75,9 @@ type Request struct {
 	EntityID []byte
 	Key      *crypto.PrivateKey // nil = unsigned
 	Cmd      smp.Command
+	// CorrID is the transmission's corrId; nil = random. RFWD needs its
+	// own: the corrId is the nonce of the forwarded transmission.
+	CorrID []byte
 }
 
 // Result is the outcome of one command of SendBatch, as Send returns it.
@@ -304,9 +307,12 @@ func (c *Client) prepare(ctx context.Context, q Request) (*request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smpclient: %w", err)
 	}
-	corrID := make([]byte, CorrIDSize)
-	if _, err := rand.Read(corrID); err != nil {
-		return nil, fmt.Errorf("smpclient: corrId: %w", err)
+	corrID := q.CorrID
+	if corrID == nil {
+		corrID = make([]byte, CorrIDSize)
+		if _, err := rand.Read(corrID); err != nil {
+			return nil, fmt.Errorf("smpclient: corrId: %w", err)
+		}
 	}
 	t := transport.Transmission{CorrID: corrID, EntityID: q.EntityID, Command: cmd}
 	if q.Key != nil {

@@ -143,6 +143,9 @@ type Session struct {
 	// ServerCertChain (client side, SMP) is the certificate chain from the
 	// server hello, DER, leaf first.
 	ServerCertChain [][]byte
+	// ServerSignedKey (client side, SMP) is the signed session key from
+	// the server hello as sent (signedKeyDER): a proxy hands it on in PKEY.
+	ServerSignedKey []byte
 
 	rmu  sync.Mutex
 	recv *crypto.ChainKey // guarded by rmu; nil without block encryption

@@ -452,7 +452,7 @@ func smpClientHandshake(c *Conn, p SMPClientParams) (*Session, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.PeerKey, s.ServerCertChain = key, sh.CertChain
+		s.PeerKey, s.ServerCertChain, s.ServerSignedKey = key, sh.CertChain, sh.SignedKey
 	}
 	ch := SMPClientHello{Version: v, KeyHash: slices.Clone(p.KeyHash), ProxyServer: p.ProxyClient}
 	if !p.NoKey && !s.PeerKey.IsZero() && v >= smp.VersionAuthCmds {

@@ -157,6 +157,13 @@ disconnect = on
 ttl = %d
 check_interval = %d
 
+[PROXY]
+# Private routing: relay senders' messages to other servers (PRXY/PFWD).
+# The reference always does; enable = off refuses it. Onion-only servers
+# cannot be reached (no SOCKS proxy support).
+enable = %s
+client_concurrency = %d
+
 [LIMITS]
 quota = %d
 max_connections = %d
@@ -175,7 +182,15 @@ log_level = info
 `, int(c.MsgExpiration.Hours()/24), int(c.NtfExpiration.Hours()), pw,
 		strings.Join(c.Hosts, ", "), strings.Join(c.Ports, ","),
 		int(c.InactiveTTL.Seconds()), int(c.InactiveCheck.Seconds()),
+		onOff(c.ProxyEnabled), c.ProxyConcurrency,
 		c.Quota, c.MaxConnections, c.SendQueueBlocks, int(c.HandshakeTimeout.Seconds()),
 		c.GRPCAddr, c.MetricsAddr)
 	return b.String()
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -100,6 +100,8 @@ func cmdStart(args []string) error {
 		IdleTimeout:      idle(c.DisconnectInactive, c.InactiveTTL),
 		MaxConnections:   c.MaxConnections,
 		SendQueueBlocks:  c.SendQueueBlocks,
+		ProxyOff:         !c.ProxyEnabled,
+		ProxyConcurrency: c.ProxyConcurrency,
 	})
 	if err != nil {
 		return err

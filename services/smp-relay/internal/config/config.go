@@ -43,6 +43,10 @@ type Config struct {
 	InactiveTTL        time.Duration
 	InactiveCheck      time.Duration
 
+	// [PROXY]: private routing, this relay as a sender's proxy
+	ProxyEnabled     bool // "enable" (ours: the reference always proxies)
+	ProxyConcurrency int  // client_concurrency: proxied commands in flight per connection
+
 	// [LIMITS] (ours)
 	HandshakeTimeout time.Duration
 	MaxConnections   int
@@ -75,6 +79,8 @@ func Defaults() Config {
 		DisconnectInactive: true,
 		InactiveTTL:        6 * time.Hour,
 		InactiveCheck:      time.Hour,
+		ProxyEnabled:       true,
+		ProxyConcurrency:   32,
 		HandshakeTimeout:   2 * time.Minute,
 		MaxConnections:     100_000,
 		SendQueueBlocks:    64,
@@ -103,6 +109,8 @@ func (c *Config) LoadFile(path string) (unused []string, err error) {
 	r.Duration("INACTIVE_CLIENTS", "ttl", time.Second, &c.InactiveTTL)
 	r.Duration("INACTIVE_CLIENTS", "check_interval", time.Second, &c.InactiveCheck)
 	r.String("TRANSPORT", "listen", &c.ListenAddr)
+	r.Bool("PROXY", "enable", &c.ProxyEnabled)
+	r.Int("PROXY", "client_concurrency", &c.ProxyConcurrency)
 	r.Int("LIMITS", "quota", &c.Quota)
 	r.Int("LIMITS", "max_connections", &c.MaxConnections)
 	r.Int("LIMITS", "send_queue_blocks", &c.SendQueueBlocks)
@@ -150,6 +158,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	list("SMP_RELAY_PORTS", &c.Ports)
 	str("SMP_RELAY_CREATE_PASSWORD", &c.CreatePassword)
 	boolean("SMP_RELAY_NEW_QUEUES", &c.NewQueues)
+	boolean("SMP_RELAY_PROXY", &c.ProxyEnabled)
 	str("SMP_RELAY_NATS_URL", &c.NATSURL)
 	boolean("SMP_RELAY_EMBEDDED_NATS", &c.EmbeddedNATS)
 	str("SMP_RELAY_NATS_LISTEN", &c.NATSListen)

@@ -21,6 +21,8 @@ create_password = pw123
 host = a.example, b.onion
 port = 5223,443
 log_tls_errors = off
+[PROXY]
+client_concurrency = 8
 [UNKNOWN]
 x = 1
 `), 0o600)
@@ -30,7 +32,8 @@ x = 1
 		t.Fatal(err)
 	}
 	if c.MsgExpiration != 7*24*time.Hour || c.NtfExpiration != 12*time.Hour || c.NewQueues ||
-		c.CreatePassword != "pw123" || strings.Join(c.Hosts, ",") != "a.example,b.onion" || len(c.Ports) != 2 {
+		c.CreatePassword != "pw123" || strings.Join(c.Hosts, ",") != "a.example,b.onion" || len(c.Ports) != 2 ||
+		!c.ProxyEnabled || c.ProxyConcurrency != 8 {
 		t.Fatalf("config %+v", c)
 	}
 	if strings.Join(unused, " ") != "TRANSPORT.log_tls_errors UNKNOWN.x" && strings.Join(unused, " ") != "UNKNOWN.x TRANSPORT.log_tls_errors" {
@@ -63,5 +66,25 @@ func TestEnv(t *testing.T) {
 	}
 	if len(c.Hosts) != 2 || c.NewQueues {
 		t.Fatalf("%+v", c)
+	}
+}
+
+// TestProxyOff: [PROXY] enable = off, or SMP_RELAY_PROXY=false, turns
+// proxying off.
+func TestProxyOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	os.WriteFile(path, []byte("[PROXY]\nenable = off\n"), 0o600)
+	c := Defaults()
+	if _, err := c.LoadFile(path); err != nil || c.ProxyEnabled {
+		t.Fatalf("enable = off: %v %v", c.ProxyEnabled, err)
+	}
+	c = Defaults()
+	if err := c.LoadEnv(func(k string) string {
+		if k == "SMP_RELAY_PROXY" {
+			return "false"
+		}
+		return ""
+	}); err != nil || c.ProxyEnabled {
+		t.Fatalf("SMP_RELAY_PROXY=false: %v %v", c.ProxyEnabled, err)
 	}
 }

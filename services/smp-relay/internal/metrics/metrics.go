@@ -37,6 +37,7 @@ type Metrics struct {
 	Errors            *prometheus.CounterVec // code
 	CommandLatency    *prometheus.HistogramVec
 	SendToDeliver     prometheus.Histogram
+	ProxyRequests     *prometheus.CounterVec // command (prxy, pfwd), result (ok, error)
 }
 
 // New registers the metrics on a fresh registry (plus Go and process
@@ -90,6 +91,9 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16),
 		}),
 	}
+	m.ProxyRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "smp", Name: "proxy_requests_total",
+		Help: "Proxied commands (private routing: PRXY, PFWD) by result."}, []string{"command", "result"})
+	f(m.ProxyRequests)
 	f(m.CommandLatency)
 	f(m.SendToDeliver)
 	f(collectors.NewGoCollector())

@@ -50,6 +50,8 @@ type client struct {
 	ended    bool                // the last writer has closed the wire; guarded by mu
 	draining bool                // closeGracefully ran: no more reads; guarded by mu
 
+	proxySem chan struct{} // proxied commands in flight (PRXY, PFWD)
+
 	quit     chan struct{} // closed to stop the writer after it flushes
 	quitOnce sync.Once
 	dead     chan struct{} // closed when the connection's last writer has stopped
@@ -64,15 +66,16 @@ const (
 
 func (s *Server) newClient(w wire) *client {
 	return &client{
-		srv:     s,
-		w:       w,
-		v:       w.version(),
-		resp:    make(chan []out, s.opts.SendQueueBlocks),
-		kick:    make(chan struct{}, 1),
-		subs:    map[string]*sub{},
-		ntfSubs: map[string]struct{}{},
-		quit:    make(chan struct{}),
-		dead:    make(chan struct{}),
+		srv:      s,
+		w:        w,
+		v:        w.version(),
+		resp:     make(chan []out, s.opts.SendQueueBlocks),
+		kick:     make(chan struct{}, 1),
+		subs:     map[string]*sub{},
+		ntfSubs:  map[string]struct{}{},
+		quit:     make(chan struct{}),
+		dead:     make(chan struct{}),
+		proxySem: make(chan struct{}, s.opts.ProxyConcurrency),
 	}
 }
 

@@ -96,11 +96,9 @@ func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded b
 	case smp.PING:
 		return []out{{corrID: r.corrID, msg: smp.PONG{}}}
 	case smp.PRXY:
-		// Acting as a proxy is not built: answer as an official server whose
-		// PRXY password check fails [MS processProxiedCmd].
-		return []out{{corrID: r.corrID, entityID: r.entityID, msg: smp.ERR{Err: smp.NewProxyError(smp.ProxyError{Code: smp.ProxyBasicAuth})}}}
+		return h.proxyRelay(ctx, cmd)
 	case smp.PFWD:
-		return []out{{corrID: r.corrID, entityID: r.entityID, msg: smp.ERR{Err: smp.NewProxyError(smp.ProxyError{Code: smp.ProxyNoSession})}}}
+		return h.proxyForward(ctx, cmd)
 	case smp.RFWD:
 		return h.forwarded(ctx, cmd)
 	default:

@@ -1,8 +1,15 @@
 package server
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
+	"net"
 	"testing"
+
+	"github.com/simplexgo/protocol/encoding"
+	"github.com/simplexgo/services/smp-relay/internal/metrics"
 
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/smp"
@@ -27,34 +34,13 @@ func TestRFWD(t *testing.T) {
 
 	forward := func(cmd smp.Command, key *crypto.PrivateKey) smp.Message {
 		t.Helper()
-		// The sender's side: one transmission at fwdVersion bound to the
-		// proxy-relay session, boxed for the relay's session key.
-		inner := &transport.Session{Version: fwdVersion, SessionID: proxy.s.SessionID, BlockSize: transport.SMPBlockSize,
-			ImpliedSessionID: true, Batching: true, PeerKey: proxy.s.PeerKey}
-		cmdBytes, _ := smp.EncodeCommand(fwdVersion, cmd)
-		innerCorr := make([]byte, 24)
-		rand.Read(innerCorr)
-		var auth []byte
-		if key != nil {
-			if auth, err = transport.SignTransmission(inner, *key, innerCorr, q.sid, cmdBytes); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tx, _ := transport.EncodeTransmission(inner, transport.Transmission{Auth: auth, CorrID: innerCorr, EntityID: q.sid, Command: cmdBytes})
-		batch, _ := transport.PackBatches(inner, [][]byte{tx})
-		clientKey := newKey(t, crypto.X25519)
-		clientSecret, _ := crypto.DH(clientKey, proxy.s.PeerKey)
-		clientNonce := crypto.CbNonce(innerCorr)
-		encT, err := crypto.BoxPadded(clientSecret, clientNonce, batch[0], smp.PaddedProxiedTLength)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fwd, _ := smp.EncodeFwdTransmission(smp.FwdTransmission{CorrID: innerCorr, Version: fwdVersion, ClientKey: clientKey.Public(), EncTransmission: encT})
+		x := newSenderTx(t, fwdVersion, proxy.s.SessionID, proxy.s.PeerKey, q.sid, cmd, key)
 		// The proxy's side: box for the relay with the session secret.
 		sessSecret, err := proxy.s.SessionSecret()
 		if err != nil {
 			t.Fatal(err)
 		}
+		fwd, _ := smp.EncodeFwdTransmission(smp.FwdTransmission{CorrID: x.corrID, Version: fwdVersion, ClientKey: x.clientKey.Public(), EncTransmission: x.encT})
 		corrID := make([]byte, 24)
 		rand.Read(corrID)
 		enc, _ := crypto.Box(sessSecret, crypto.CbNonce(corrID), fwd)
@@ -69,22 +55,10 @@ func TestRFWD(t *testing.T) {
 			t.Fatal(err)
 		}
 		fr, err := smp.ParseFwdResponse(frB)
-		if err != nil || string(fr.CorrID) != string(innerCorr) {
+		if err != nil || string(fr.CorrID) != string(x.corrID) {
 			t.Fatalf("forwarded response: %v", err)
 		}
-		rb, err := crypto.OpenBoxPadded(clientSecret, crypto.ReverseNonce(clientNonce), fr.EncResponse)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pts, err := transport.ParseBatch(inner, rb)
-		if err != nil || len(pts) != 1 || string(pts[0].CorrID) != string(innerCorr) {
-			t.Fatalf("inner response batch: %v", err)
-		}
-		m, err := smp.ParseMessage(fwdVersion, pts[0].Command)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return x.open(t, fr.EncResponse)
 	}
 
 	expectOK(t, forward(smp.SKEY{SndAuthKey: q.sndKey.Public()}, &q.sndKey))
@@ -97,4 +71,160 @@ func TestRFWD(t *testing.T) {
 	// A garbled RFWD is CRYPTO.
 	bad, _ := smp.EncodeCommand(proxy.s.Version, smp.RFWD{EncFwdTransmission: make([]byte, 100)})
 	expectErr(t, proxy.wait(proxy.sendRaw(nil, nil, bad)), "CRYPTO")
+}
+
+// senderTx is a sender's transmission for a relay reached through a proxy:
+// one command at version v bound to the proxy-relay session sid, boxed for
+// the relay's session key with a key of its own, nonce = its corrId
+// [CONFORMANCE-NOTES §3.5].
+type senderTx struct {
+	inner        *transport.Session
+	corrID       []byte
+	clientKey    crypto.PrivateKey
+	clientSecret []byte
+	encT         []byte
+}
+
+func newSenderTx(t testing.TB, v uint16, sid []byte, relayKey crypto.PublicKey, entity []byte, cmd smp.Command, key *crypto.PrivateKey) *senderTx {
+	t.Helper()
+	x := &senderTx{inner: &transport.Session{Version: v, SessionID: sid, BlockSize: transport.SMPBlockSize,
+		ImpliedSessionID: true, Batching: true, PeerKey: relayKey}}
+	cmdBytes, err := smp.EncodeCommand(v, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.corrID = make([]byte, 24)
+	rand.Read(x.corrID)
+	var auth []byte
+	if key != nil {
+		if auth, err = transport.SignTransmission(x.inner, *key, x.corrID, entity, cmdBytes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, _ := transport.EncodeTransmission(x.inner, transport.Transmission{Auth: auth, CorrID: x.corrID, EntityID: entity, Command: cmdBytes})
+	batch, _ := transport.PackBatches(x.inner, [][]byte{tx})
+	x.clientKey = newKey(t, crypto.X25519)
+	if x.clientSecret, err = crypto.DH(x.clientKey, relayKey); err != nil {
+		t.Fatal(err)
+	}
+	if x.encT, err = crypto.BoxPadded(x.clientSecret, crypto.CbNonce(x.corrID), batch[0], smp.PaddedProxiedTLength); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// open decrypts the relay's response to x and returns its message.
+func (x *senderTx) open(t testing.TB, encR []byte) smp.Message {
+	t.Helper()
+	rb, err := crypto.OpenBoxPadded(x.clientSecret, crypto.ReverseNonce(crypto.CbNonce(x.corrID)), encR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := transport.ParseBatch(x.inner, rb)
+	if err != nil || len(pts) != 1 || string(pts[0].CorrID) != string(x.corrID) {
+		t.Fatalf("inner response batch: %v", err)
+	}
+	m, err := smp.ParseMessage(x.inner.Version, pts[0].Command)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestProxy runs private routing end to end over TCP: a sender's client
+// asks relay A (its own server) for a session with relay B (PRXY), checks
+// B's key in PKEY as an official client does, and sends through A (PFWD)
+// a SKEY and a SEND that only B can read; the recipient on B gets the
+// message.
+func TestProxy(t *testing.T) {
+	b := startServer(t, "", nil, nil)
+	a := startServer(t, "", nil, nil)
+	rcv := dial(t, b)
+	q := rcv.newQueue(true)
+	snd := dial(t, a)
+	bSrv := smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: portOf(t, b.addr), KeyHash: b.id.KeyHash}
+
+	pk, ok := snd.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY)
+	if !ok {
+		t.Fatalf("PRXY: %+v", pk)
+	}
+	// What the client checks: the chain is B's, the key is signed by its
+	// leaf, and the range is B's capped to the proxied range.
+	if len(pk.CertChain) != len(b.id.Chain) || !bytes.Equal(pk.CertChain[1], b.id.Chain[1]) {
+		t.Fatal("PKEY chain is not B's")
+	}
+	if pk.VRange != (encoding.VersionRange{Min: smp.VersionSendingProxy, Max: smp.SupportedRange.Max}) {
+		t.Fatalf("PKEY range %v", pk.VRange)
+	}
+	leaf, err := x509.ParseCertificate(pk.CertChain[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayKey, err := crypto.VerifySignedKeyDER(crypto.PublicKey{Alg: crypto.Ed25519, Raw: leaf.PublicKey.(ed25519.PublicKey)}, pk.SignedKey)
+	if err != nil || relayKey.Alg != crypto.X25519 {
+		t.Fatalf("PKEY signed key: %v", err)
+	}
+	send := func(cmd smp.Command, key *crypto.PrivateKey) smp.Message {
+		t.Helper()
+		const v = 14
+		x := newSenderTx(t, v, pk.SessionID, relayKey, q.sid, cmd, key)
+		pfwd, _ := smp.EncodeCommand(snd.s.Version, smp.PFWD{Version: v, ClientKey: x.clientKey.Public(), EncTransmission: x.encT})
+		resp := snd.wait(snd.sendRawCorr(x.corrID, pk.SessionID, nil, pfwd))
+		pres, ok := resp.(smp.PRES)
+		if !ok {
+			t.Fatalf("PFWD: %T %+v", resp, resp)
+		}
+		return x.open(t, pres.EncResponse)
+	}
+	expectOK(t, send(smp.SKEY{SndAuthKey: q.sndKey.Public()}, &q.sndKey))
+	expectOK(t, send(smp.SEND{Body: []byte("routed privately")}, &q.sndKey))
+	if body := q.decrypt(t, expectMsg(t, rcv.event().msg)); string(body.Body) != "routed privately" {
+		t.Fatalf("body %q", body.Body)
+	}
+	// B's own answers come back inside PRES.
+	expectErr(t, send(smp.SEND{Body: []byte("unsigned")}, nil), "AUTH")
+	// A second PRXY reuses the connection: same session.
+	if pk2, ok := snd.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY); !ok || !bytes.Equal(pk2.SessionID, pk.SessionID) {
+		t.Fatal("second PRXY opened another session")
+	}
+	if got := metrics.Value(a.srv.m.ProxyRequests); got < 4 {
+		t.Fatalf("proxy_requests_total %v", got)
+	}
+}
+
+// TestProxyErrors: the errors a proxy answers, as the reference does.
+func TestProxyErrors(t *testing.T) {
+	b := startServer(t, "", nil, nil)
+	bSrv := smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: portOf(t, b.addr), KeyHash: b.id.KeyHash}
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadPort := portOf(t, closed.Addr().String())
+	closed.Close()
+
+	a := startServer(t, "", nil, func(o *Options) { o.CreatePassword = []byte("secret") })
+	c := dial(t, a)
+	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BASIC_AUTH")
+	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: bSrv, BasicAuth: []byte("wrong")}), "PROXY BASIC_AUTH")
+	if _, ok := c.cmd(nil, nil, smp.PRXY{Server: bSrv, BasicAuth: []byte("secret")}).(smp.PKEY); !ok {
+		t.Fatal("PRXY with the password refused")
+	}
+	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: deadPort, KeyHash: b.id.KeyHash}, BasicAuth: []byte("secret")}),
+		"PROXY BROKER NETWORK")
+	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"abcdefghijklmnop.onion"}, Port: "5223", KeyHash: b.id.KeyHash}, BasicAuth: []byte("secret")}),
+		"PROXY BROKER HOST")
+	wrongKey := smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: portOf(t, b.addr), KeyHash: make([]byte, 32)}
+	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: wrongKey, BasicAuth: []byte("secret")}), "PROXY BROKER NETWORK")
+	pfwd, _ := smp.EncodeCommand(c.s.Version, smp.PFWD{Version: 14, ClientKey: newKey(t, crypto.X25519).Public(), EncTransmission: []byte("x")})
+	expectErr(t, c.wait(c.sendRaw([]byte("no such session"), nil, pfwd)), "PROXY NO_SESSION")
+
+	off := startServer(t, "", nil, func(o *Options) { o.ProxyOff = true })
+	expectErr(t, dial(t, off).cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BASIC_AUTH")
+}
+
+func portOf(t testing.TB, addr string) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

@@ -59,6 +59,15 @@ type Options struct {
 	SendQueueBlocks  int           // per-connection outgoing queue bound; default 64
 	WriteTimeout     time.Duration // a block that cannot be written in this time drops the connection; default 30 s
 	MaxPendingNtfs   int           // notifications kept per notifier without a subscriber; default 128
+
+	// Private routing, proxy side (PRXY/PFWD): on unless ProxyOff, as in
+	// the reference; off, PRXY is refused with ERR PROXY BASIC_AUTH.
+	ProxyOff         bool
+	ProxyConcurrency int           // proxied commands in flight per connection; default 32
+	ProxyTimeout     time.Duration // connecting to a destination, and each forwarded command; default 30 s
+	// ProxyDial opens the TCP connections to destinations; default
+	// net.Dialer.
+	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Server is an SMP relay.
@@ -71,6 +80,7 @@ type Server struct {
 	tlsConf *tls.Config
 	hub     hub
 	ntfs    ntfStore
+	proxy   proxyAgent
 
 	sem      chan struct{} // connection slots
 	mu       sync.Mutex    // guards clients, listeners, closing
@@ -107,6 +117,10 @@ func New(o Options) (*Server, error) {
 	setDefault(&o.MaxConnections, 100_000)
 	setDefault(&o.SendQueueBlocks, 64)
 	setDefault(&o.MaxPendingNtfs, 128)
+	setDefault(&o.ProxyConcurrency, defaultProxyConcurrency)
+	if o.ProxyTimeout <= 0 {
+		o.ProxyTimeout = defaultProxyTimeout
+	}
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = 2 * time.Minute
 	}
@@ -130,6 +144,7 @@ func New(o Options) (*Server, error) {
 		clients: map[*client]struct{}{},
 	}
 	s.hub.init()
+	s.proxy.init(s)
 	s.ntfs.init(o.MaxPendingNtfs)
 	return s, nil
 }
@@ -207,6 +222,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range clients {
 		c.closeGracefully()
 	}
+	defer s.proxy.close()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -265,7 +265,7 @@ func TestErrors(t *testing.T) {
 		{"send to unknown", unknown, nil, []byte("SEND F x"), "AUTH"},
 		{"ack nothing", ids.RcvID, &k, mustEncode(t, smp.ACK{MsgID: []byte("x")}), "NO_MSG"},
 		{"large message", ids.SndID, nil, append([]byte("SEND F "), make([]byte, 16049)...), "LARGE_MSG"},
-		{"proxy refused", nil, nil, mustEncode(t, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"example.com"}, Port: "5223", KeyHash: make([]byte, 32)}}), "PROXY BASIC_AUTH"},
+		{"PRXY without the server password", nil, nil, mustEncode(t, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"example.com"}, Port: "5223", KeyHash: make([]byte, 32)}}), "PROXY BASIC_AUTH"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
