@@ -117,6 +117,11 @@ type PrivateKey struct {
 	// skips deriving the public half, a base-point multiplication that
 	// costs as much as the signature itself.
 	ed25519 ed25519.PrivateKey
+	// x25519 is the X25519 key as crypto/ecdh holds it, with its public
+	// half, set by GenerateKey: DH and Public use it, where a new
+	// ecdh.PrivateKey would derive the public half again (a base-point
+	// multiplication as costly as the DH itself).
+	x25519 *ecdh.PrivateKey
 }
 
 // WithPublic returns k with its public half attached, so that Sign and
@@ -194,9 +199,12 @@ func (k PrivateKey) Public() PublicKey {
 		pub := ed448.NewKeyFromSeed(k.Raw).Public().(ed448.PublicKey)
 		return PublicKey{Alg: k.Alg, Raw: []byte(pub)}
 	case X25519:
-		priv, err := ecdh.X25519().NewPrivateKey(k.Raw)
-		if err != nil {
-			return PublicKey{}
+		priv := k.x25519
+		if priv == nil {
+			var err error
+			if priv, err = ecdh.X25519().NewPrivateKey(k.Raw); err != nil {
+				return PublicKey{}
+			}
 		}
 		return PublicKey{Alg: k.Alg, Raw: priv.PublicKey().Bytes()}
 	case X448:
@@ -219,9 +227,18 @@ func GenerateKey(a Algorithm, rand io.Reader) (PrivateKey, error) {
 		return PrivateKey{}, fmt.Errorf("crypto: generate %v key: %w", a, err)
 	}
 	k := PrivateKey{Alg: a, Raw: raw}
-	if a == Ed25519 {
+	switch a {
+	case Ed25519:
 		// Keep the public half: every signature would derive it again.
 		k.ed25519 = ed25519.NewKeyFromSeed(raw)
+	case X25519:
+		// The same for Public and DH (an XFTP FGET takes both on both
+		// sides: three base-point or DH multiplications become two).
+		sk, err := ecdh.X25519().NewPrivateKey(raw)
+		if err != nil {
+			return PrivateKey{}, fmt.Errorf("crypto: generate %v key: %w", a, err)
+		}
+		k.x25519 = sk
 	}
 	return k, nil
 }
@@ -262,9 +279,12 @@ func DH(priv PrivateKey, pub PublicKey) ([]byte, error) {
 	}
 	switch priv.Alg {
 	case X25519:
-		sk, err := ecdh.X25519().NewPrivateKey(priv.Raw)
-		if err != nil {
-			return nil, fmt.Errorf("crypto: x25519 private key: %w", err)
+		sk := priv.x25519
+		if sk == nil {
+			var err error
+			if sk, err = ecdh.X25519().NewPrivateKey(priv.Raw); err != nil {
+				return nil, fmt.Errorf("crypto: x25519 private key: %w", err)
+			}
 		}
 		pk, err := ecdh.X25519().NewPublicKey(pub.Raw)
 		if err != nil {

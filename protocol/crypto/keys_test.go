@@ -93,7 +93,23 @@ func TestSignVerifyDH(t *testing.T) {
 			t.Errorf("%v: DH mismatch %v %v", a, err1, err2)
 		}
 	}
+	// A generated X25519 key keeps crypto/ecdh's key; the same scalar
+	// without it (as parsed or stored) gives the same public key and DH.
 	k1, _ := GenerateKey(X25519, rand.Reader)
+	k3, _ := GenerateKey(X25519, rand.Reader)
+	bare := PrivateKey{Alg: X25519, Raw: bytes.Clone(k1.Raw)}
+	if k1.x25519 == nil || bare.x25519 != nil || !bytes.Equal(k1.Public().Raw, bare.Public().Raw) {
+		t.Error("X25519 public key differs with and without the kept key")
+	}
+	s1, err1 := DH(k1, k3.Public())
+	s2, err2 := DH(bare, k3.Public())
+	if err1 != nil || err2 != nil || !bytes.Equal(s1, s2) {
+		t.Errorf("X25519 DH differs with and without the kept key: %v %v", err1, err2)
+	}
+	// A low-order point is refused either way.
+	if _, err := DH(k1, PublicKey{Alg: X25519, Raw: make([]byte, 32)}); err == nil {
+		t.Error("DH with the zero point accepted")
+	}
 	k2, _ := GenerateKey(X448, rand.Reader)
 	if _, err := DH(k1, k2.Public()); err == nil {
 		t.Error("DH across algorithms accepted")
@@ -173,6 +189,33 @@ func BenchmarkSignEd25519(b *testing.B) {
 	b.Run("verify", func(b *testing.B) {
 		for b.Loop() {
 			Verify(pub, msg, sig)
+		}
+	})
+}
+
+// BenchmarkX25519Exchange is one side of an XFTP FGET key agreement: a
+// fresh key, its public half for the peer, DH with the peer's key; "raw"
+// is the same scalar without the key GenerateKey keeps.
+func BenchmarkX25519Exchange(b *testing.B) {
+	peer, _ := GenerateKey(X25519, rand.Reader)
+	pub := peer.Public()
+	b.Run("generated", func(b *testing.B) {
+		for b.Loop() {
+			k, _ := GenerateKey(X25519, rand.Reader)
+			_ = k.Public()
+			if _, err := DH(k, pub); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		for b.Loop() {
+			k := PrivateKey{Alg: X25519, Raw: make([]byte, 32)}
+			rand.Read(k.Raw)
+			_ = k.Public()
+			if _, err := DH(k, pub); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
