@@ -31,8 +31,11 @@ type Options struct {
 	// RetryDelay is the wait before the first retry; later retries wait
 	// longer (default 1 s).
 	RetryDelay time.Duration
-	// Parallel is how many chunks are transferred at once (default 8; the
-	// reference uses 16 per-server workers).
+	// Parallel is how many chunks are transferred at once, whatever their
+	// servers (default 8). The reference transfers the chunks of one server
+	// one at a time, up to 16 servers at once [FCM pooledForConcurrentlyN
+	// over the chunks grouped by server], and its agent has one worker per
+	// server: Parallel 1 is what a single-server file sees from it.
 	Parallel int
 	// TempDir holds the encrypted file or the downloaded chunks (default
 	// os.TempDir()).

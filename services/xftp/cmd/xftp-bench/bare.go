@@ -30,17 +30,18 @@ import (
 // request body as a file (read and written in pieces of the server's
 // copyBufSize, synced, renamed, the directory synced: the server's
 // chunkDir.receive and commit) or sends a stored file back (in pieces of
-// the server's sendPiece, each one HTTP/2 DATA frame, as FGET does). No
-// XFTP commands, signatures or encryption. The client reads response
-// bodies in pieces of the XFTP client's decryptor (one flow-control update
-// per read).
+// the server's sendPiece, each one Write to the HTTP/2 stream, as FGET
+// does; the connection cuts them into 16 KB DATA frames, the client's
+// SETTINGS_MAX_FRAME_SIZE). No XFTP commands, signatures or encryption.
+// The client reads response bodies in pieces of the XFTP client's
+// decryptor (one flow-control update per read).
 //
 // These are the buffer sizes of the XFTP path, so the two paths differ
 // only in what XFTP adds.
 const (
 	receivePiece = 128 << 10 // server: chunkDir.receive (copyBufSize)
 	sendPiece    = 256 << 10 // server: sendSealed (sendPiece)
-	readPiece    = 256 << 10 // client: crypto.StreamDecryptor (streamChunk)
+	readPiece    = 256 << 10 // client: crypto.StreamDecryptor (streamChunk; its WriteTo reads each piece with one Read of up to this size)
 )
 
 // onlyWriter and onlyReader hide ReadFrom/WriteTo so io.CopyBuffer uses

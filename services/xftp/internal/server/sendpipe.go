@@ -8,9 +8,10 @@ import (
 )
 
 // sendPiece is the size of the pieces an FGET body is read, encrypted and
-// written in: each Write of an HTTP/2 response body is one DATA frame (the
-// client allows frames up to 1 MB) and one hand-off to the connection's
-// writer, so large pieces keep the per-frame work small.
+// written in: each Write of an HTTP/2 response body is one hand-off to the
+// connection's writer, which cuts it into DATA frames of the client's
+// SETTINGS_MAX_FRAME_SIZE (16 KB: the official client keeps the default,
+// and so do x/net clients that leave MaxReadFrameSize zero).
 const sendPiece = 256 << 10
 
 // sendBuffers is how many pieces are in flight: one being sent, one sealed
