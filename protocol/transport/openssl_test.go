@@ -6,8 +6,11 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/hex"
+	"io"
+	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,10 +22,6 @@ import (
 // smp/1, no SNI. The Finished message openssl reports sending (-msg) must
 // be the server's SessionID. Skipped when openssl is not installed.
 func TestOpenSSLClient(t *testing.T) {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
 	p := newTestPKI(t)
 	tests := []struct {
 		name    string
@@ -38,35 +37,19 @@ func TestOpenSSLClient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ln := listen(t)
+			c, stdin, out, wait := openSSLClient(t, tt.args...)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			args := append([]string{"s_client", "-connect", ln.Addr().String(), "-noservername",
-				"-groups", "X448:X25519", "-sigalgs", "ed448:ed25519", "-alpn", ALPNSMP, "-msg"}, tt.args...)
-			cmd := exec.CommandContext(ctx, bin, args...)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			c, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
 			sc, err := Server(ctx, c, ServerTLSConfig([]tls.Certificate{p.cert}, []string{ALPNSMP, ALPNH2, ALPNHTTP}))
 			stdin.Close() // s_client quits at EOF on stdin
 			if err != nil {
-				cmd.Wait()
-				t.Fatalf("server: %v\nopenssl output:\n%s", err, out.String())
+				_ = wait()
+				t.Fatalf("server: %v\nopenssl output:\n%s", err, out())
 			}
 			defer sc.Close()
 			// Read until openssl closes, so its output is complete.
 			_ = sc.ReadBlock(make([]byte, 1))
-			if err := cmd.Wait(); err != nil {
+			if err := wait(); err != nil {
 				t.Logf("openssl exited with %v", err)
 			}
 			st := sc.ConnectionState()
@@ -76,7 +59,7 @@ func TestOpenSSLClient(t *testing.T) {
 			if tt.version == tls.VersionTLS13 && !st.HelloRetryRequest {
 				t.Fatal("no HelloRetryRequest for an X448-first client")
 			}
-			fin := sentFinished(t, out.String())
+			fin := sentFinished(t, out())
 			if len(fin) != 4+tt.wantLen || fin[0] != handshakeFinished {
 				t.Fatalf("openssl Finished %x", fin)
 			}
@@ -115,4 +98,57 @@ func sentFinished(t *testing.T, out string) []byte {
 		t.Fatalf("bad dump %q: %v", dump, err)
 	}
 	return b
+}
+
+// openSSLClient starts `openssl s_client -msg` towards a fresh listener,
+// configured like the official clients (no SNI, groups X448 then X25519,
+// signature schemes Ed448 and Ed25519, ALPN smp/1) plus args, and returns
+// the server side of its connection, its stdin (it quits at EOF), its
+// output so far and a wait for it to exit. Skips when openssl is not
+// installed.
+func openSSLClient(t *testing.T, args ...string) (net.Conn, io.WriteCloser, func() string, func() error) {
+	t.Helper()
+	bin, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl not installed")
+	}
+	ln := listen(t)
+	all := append([]string{"s_client", "-connect", ln.Addr().String(), "-noservername",
+		"-groups", "X448:X25519", "-sigalgs", "ed448:ed25519", "-alpn", ALPNSMP, "-msg"}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, bin, all...)
+	var buf lockedBuffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, in, buf.String, cmd.Wait
+}
+
+// lockedBuffer is a bytes.Buffer for a subprocess's output, read while
+// the process runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -2,15 +2,12 @@ package transport
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -186,7 +183,16 @@ func TestKeyUpdate(t *testing.T) {
 // layer, and asks it for a KeyUpdate ("K" on a line of its own) between
 // two lines. Skipped when openssl is not installed.
 func TestOpenSSLOwnRecords(t *testing.T) {
-	c, out, wait := openSSLClient(t, "hello\nK\nworld\n", "-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+	c, stdin, out, wait := openSSLClient(t, "-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+	// Lines go one at a time after the handshake, so that each is its own
+	// record and "K" is read alone, as a command.
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		for _, l := range []string{"hello\n", "K\n", "world\n"} {
+			stdin.Write([]byte(l))
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
 	sc, err := Server(t.Context(), c, ServerTLSConfig([]tls.Certificate{newTestPKI(t).cert}, []string{ALPNSMP}), WithOwnRecords())
 	if err != nil {
 		t.Fatalf("server: %v\n%s", err, out())
@@ -204,7 +210,7 @@ func TestOpenSSLOwnRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc.Close()
-	wait()
+	_ = wait()
 	o := out()
 	if !strings.Contains(o, "from the server") {
 		t.Fatalf("openssl did not print the server's line:\n%s", o)
@@ -218,52 +224,6 @@ func TestOpenSSLOwnRecords(t *testing.T) {
 	}
 	if !sent || !received {
 		t.Fatalf("KeyUpdate sent %v, answered %v; openssl trace:\n%s", sent, received, o)
-	}
-}
-
-// openSSLClient starts `openssl s_client -msg` with stdin, the official
-// clients' groups and signature schemes, and the extra args, and returns
-// the server side of its connection, its output so far and a wait for it
-// to exit.
-func openSSLClient(t *testing.T, stdin string, args ...string) (net.Conn, func() string, func()) {
-	t.Helper()
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
-	ln := listen(t)
-	all := append([]string{"s_client", "-connect", ln.Addr().String(), "-noservername",
-		"-groups", "X448:X25519", "-sigalgs", "ed448:ed25519", "-alpn", ALPNSMP, "-msg", "-no_ign_eof"}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, bin, all...)
-	var buf lockedBuffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Lines go one at a time after the handshake, so that each is its own
-	// record and "K" is seen as a command.
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		for _, l := range strings.SplitAfter(stdin, "\n") {
-			if l == "" {
-				continue
-			}
-			in.Write([]byte(l))
-			time.Sleep(100 * time.Millisecond)
-		}
-	}()
-	return c, buf.String, func() {
-		_ = cmd.Wait()
 	}
 }
 
@@ -559,25 +519,6 @@ func FuzzRecordLayer(f *testing.F) {
 			t.Fatal("buffer held after the end")
 		}
 	})
-}
-
-// lockedBuffer is a bytes.Buffer for a subprocess's output, read while
-// the process runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // memConn is a net.Conn over a reader and a writer, for the record layer
