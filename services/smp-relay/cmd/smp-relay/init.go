@@ -163,6 +163,9 @@ check_interval = %d
 # cannot be reached (no SOCKS proxy support).
 enable = %s
 client_concurrency = %d
+# Destinations on loopback, private or link-local addresses are refused
+# unless this is on (a client chooses where the relay connects).
+allow_private = %s
 
 [LIMITS]
 quota = %d
@@ -182,7 +185,7 @@ log_level = info
 `, int(c.MsgExpiration.Hours()/24), int(c.NtfExpiration.Hours()), pw,
 		strings.Join(c.Hosts, ", "), strings.Join(c.Ports, ","),
 		int(c.InactiveTTL.Seconds()), int(c.InactiveCheck.Seconds()),
-		onOff(c.ProxyEnabled), c.ProxyConcurrency,
+		onOff(c.ProxyEnabled), c.ProxyConcurrency, onOff(c.ProxyPrivate),
 		c.Quota, c.MaxConnections, c.SendQueueBlocks, int(c.HandshakeTimeout.Seconds()),
 		c.GRPCAddr, c.MetricsAddr)
 	return b.String()

@@ -46,6 +46,7 @@ type Config struct {
 	// [PROXY]: private routing, this relay as a sender's proxy
 	ProxyEnabled     bool // "enable" (ours: the reference always proxies)
 	ProxyConcurrency int  // client_concurrency: proxied commands in flight per connection
+	ProxyPrivate     bool // "allow_private" (ours): destinations on loopback/private networks
 
 	// [LIMITS] (ours)
 	HandshakeTimeout time.Duration
@@ -111,6 +112,7 @@ func (c *Config) LoadFile(path string) (unused []string, err error) {
 	r.String("TRANSPORT", "listen", &c.ListenAddr)
 	r.Bool("PROXY", "enable", &c.ProxyEnabled)
 	r.Int("PROXY", "client_concurrency", &c.ProxyConcurrency)
+	r.Bool("PROXY", "allow_private", &c.ProxyPrivate)
 	r.Int("LIMITS", "quota", &c.Quota)
 	r.Int("LIMITS", "max_connections", &c.MaxConnections)
 	r.Int("LIMITS", "send_queue_blocks", &c.SendQueueBlocks)
@@ -159,6 +161,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("SMP_RELAY_CREATE_PASSWORD", &c.CreatePassword)
 	boolean("SMP_RELAY_NEW_QUEUES", &c.NewQueues)
 	boolean("SMP_RELAY_PROXY", &c.ProxyEnabled)
+	boolean("SMP_RELAY_PROXY_ALLOW_PRIVATE", &c.ProxyPrivate)
 	str("SMP_RELAY_NATS_URL", &c.NATSURL)
 	boolean("SMP_RELAY_EMBEDDED_NATS", &c.EmbeddedNATS)
 	str("SMP_RELAY_NATS_LISTEN", &c.NATSListen)

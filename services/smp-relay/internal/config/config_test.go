@@ -23,6 +23,7 @@ port = 5223,443
 log_tls_errors = off
 [PROXY]
 client_concurrency = 8
+allow_private = on
 [UNKNOWN]
 x = 1
 `), 0o600)
@@ -33,7 +34,7 @@ x = 1
 	}
 	if c.MsgExpiration != 7*24*time.Hour || c.NtfExpiration != 12*time.Hour || c.NewQueues ||
 		c.CreatePassword != "pw123" || strings.Join(c.Hosts, ",") != "a.example,b.onion" || len(c.Ports) != 2 ||
-		!c.ProxyEnabled || c.ProxyConcurrency != 8 {
+		!c.ProxyEnabled || c.ProxyConcurrency != 8 || !c.ProxyPrivate {
 		t.Fatalf("config %+v", c)
 	}
 	if strings.Join(unused, " ") != "TRANSPORT.log_tls_errors UNKNOWN.x" && strings.Join(unused, " ") != "UNKNOWN.x TRANSPORT.log_tls_errors" {

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/simplexgo/protocol/encoding"
@@ -68,6 +70,37 @@ func (a *proxyAgent) init(s *Server) {
 // errOnionOnly: the destination has no host this relay can reach (it
 // does not use Tor).
 var errOnionOnly = errors.New("server: proxy: only onion hosts")
+
+// errNotPublic: the destination resolves to an address that is not on the
+// public internet.
+var errNotPublic = errors.New("server: proxy: destination address is not public")
+
+// proxyDialer dials destinations. A client chooses the destination, so
+// unless allowPrivate the relay refuses addresses that are not public
+// (loopback, private, link-local, unspecified, multicast, CGNAT): it must
+// not be a way into the operator's own network (its admin and metrics
+// ports included). The check runs on the resolved address of every
+// attempt, so a name that resolves to such an address is refused too.
+func proxyDialer(allowPrivate bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{}
+	if !allowPrivate {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || !isPublic(ap.Addr()) {
+				return errNotPublic
+			}
+			return nil
+		}
+	}
+	return d.DialContext
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func isPublic(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
+}
 
 // connect returns the connection to srv, opening it if needed; concurrent
 // callers for one destination share one attempt.
@@ -320,7 +353,7 @@ func proxyClientError(err error) smp.ErrorType {
 		return smp.ErrCrypto
 	case errors.Is(err, smpclient.ErrUnexpected):
 		return broker(smp.BrokerError{Code: smp.BrokerUnexpected, Text: "unexpected response"})
-	case errors.Is(err, errOnionOnly):
+	case errors.Is(err, errOnionOnly), errors.Is(err, errNotPublic):
 		return broker(smp.BrokerError{Code: smp.BrokerHost})
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return broker(smp.BrokerError{Code: smp.BrokerTimeout})

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/simplexgo/protocol/encoding"
@@ -138,7 +139,7 @@ func (x *senderTx) open(t testing.TB, encR []byte) smp.Message {
 // message.
 func TestProxy(t *testing.T) {
 	b := startServer(t, "", nil, nil)
-	a := startServer(t, "", nil, nil)
+	a := startServer(t, "", nil, allowPrivate)
 	rcv := dial(t, b)
 	q := rcv.newQueue(true)
 	snd := dial(t, a)
@@ -200,7 +201,7 @@ func TestProxyErrors(t *testing.T) {
 	deadPort := portOf(t, closed.Addr().String())
 	closed.Close()
 
-	a := startServer(t, "", nil, func(o *Options) { o.CreatePassword = []byte("secret") })
+	a := startServer(t, "", nil, func(o *Options) { o.CreatePassword = []byte("secret"); o.ProxyAllowPrivate = true })
 	c := dial(t, a)
 	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BASIC_AUTH")
 	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: bSrv, BasicAuth: []byte("wrong")}), "PROXY BASIC_AUTH")
@@ -218,6 +219,24 @@ func TestProxyErrors(t *testing.T) {
 
 	off := startServer(t, "", nil, func(o *Options) { o.ProxyOff = true })
 	expectErr(t, dial(t, off).cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BASIC_AUTH")
+	// By default the proxy does not reach into private networks.
+	def := startServer(t, "", nil, nil)
+	expectErr(t, dial(t, def).cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BROKER HOST")
+}
+
+func allowPrivate(o *Options) { o.ProxyAllowPrivate = true }
+
+func TestIsPublic(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"1.1.1.1": true, "2606:4700::1111": true, "::ffff:8.8.8.8": true,
+		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
+		"169.254.169.254": false, "fe80::1": false, "fd00::1": false, "0.0.0.0": false, "::": false,
+		"224.0.0.1": false, "100.64.0.1": false, "::ffff:127.0.0.1": false,
+	} {
+		if got := isPublic(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("isPublic(%s) = %v", addr, got)
+		}
+	}
 }
 
 func portOf(t testing.TB, addr string) string {

@@ -65,9 +65,11 @@ type Options struct {
 	ProxyOff         bool
 	ProxyConcurrency int           // proxied commands in flight per connection; default 32
 	ProxyTimeout     time.Duration // connecting to a destination, and each forwarded command; default 30 s
-	// ProxyDial opens the TCP connections to destinations; default
-	// net.Dialer.
-	ProxyDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ProxyDial opens the TCP connections to destinations; default a
+	// net.Dialer that refuses loopback, private, link-local and other
+	// non-public addresses unless ProxyAllowPrivate.
+	ProxyDial         func(ctx context.Context, network, addr string) (net.Conn, error)
+	ProxyAllowPrivate bool
 }
 
 // Server is an SMP relay.
@@ -120,6 +122,9 @@ func New(o Options) (*Server, error) {
 	setDefault(&o.ProxyConcurrency, defaultProxyConcurrency)
 	if o.ProxyTimeout <= 0 {
 		o.ProxyTimeout = defaultProxyTimeout
+	}
+	if o.ProxyDial == nil {
+		o.ProxyDial = proxyDialer(o.ProxyAllowPrivate)
 	}
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = 2 * time.Minute
