@@ -10,13 +10,6 @@ import (
 	"github.com/simplexgo/protocol/smp"
 )
 
-// ServerError is an ERR response of the server, as an error.
-type ServerError struct {
-	Err smp.ErrorType
-}
-
-func (e *ServerError) Error() string { return "smpclient: server answered ERR " + e.Err.String() }
-
 // ErrUnexpected: the server answered with another message than the
 // command's response.
 var ErrUnexpected = errors.New("smpclient: unexpected response")
@@ -34,7 +27,7 @@ var ErrBadResponse = errors.New("smpclient: bad forwarded response")
 //
 // sessSecret is DH(this session's key, the server's signed session key),
 // so the session must have both (a proxy's connection, SMP v8 or later).
-// A server's ERR comes back as *ServerError.
+// A server's ERR comes back as its smp.ErrorType, as from Send.
 func (c *Client) Forward(ctx context.Context, fwd smp.FwdTransmission) ([]byte, error) {
 	secret, err := c.s.SessionSecret()
 	if err != nil {
@@ -67,8 +60,6 @@ func (c *Client) Forward(ctx context.Context, fwd smp.FwdTransmission) ([]byte, 
 			return nil, fmt.Errorf("%w: %w", ErrBadResponse, err)
 		}
 		return r.EncResponse, nil
-	case smp.ERR:
-		return nil, &ServerError{Err: m.Err}
 	}
 	return nil, fmt.Errorf("%w: %s to RFWD", ErrUnexpected, res.Msg.Tag())
 }

@@ -343,12 +343,11 @@ func (h *handlerCtx) proxyAsync(ctx context.Context, run func(context.Context) s
 // proxyClientError is the reference's smpProxyError: what a client of the
 // proxy gets when talking to the destination failed.
 func proxyClientError(err error) smp.ErrorType {
-	var se *smpclient.ServerError
+	var se smp.ErrorType
 	var ne net.Error
 	switch {
 	case errors.As(err, &se):
-		e := se.Err
-		return smp.NewProxyError(smp.ProxyError{Code: smp.ProxyProtocol, Protocol: &e})
+		return smp.NewProxyError(smp.ProxyError{Code: smp.ProxyProtocol, Protocol: &se})
 	case errors.Is(err, smpclient.ErrBadResponse):
 		return smp.ErrCrypto
 	case errors.Is(err, smpclient.ErrUnexpected):

@@ -2,14 +2,18 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/netip"
 	"testing"
 
+	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/encoding"
+	"github.com/simplexgo/protocol/smpclient"
 	"github.com/simplexgo/services/smp-relay/internal/metrics"
 
 	"github.com/simplexgo/protocol/crypto"
@@ -246,4 +250,46 @@ func portOf(t testing.TB, addr string) string {
 		t.Fatal(err)
 	}
 	return port
+}
+
+// TestProxyClientLibrary: the sender side of private routing in
+// protocol/smpclient (ConnectRelay, Relay.Send) against two relays.
+func TestProxyClientLibrary(t *testing.T) {
+	b := startServer(t, "", nil, nil)
+	a := startServer(t, "", nil, allowPrivate)
+	rcv := dial(t, b)
+	q := rcv.newQueue(true)
+	ctx := context.Background()
+	proxy, err := smpclient.Dial(ctx, a.addr, a.id.KeyHash, smpclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	bAddr := address.ServerAddress{Scheme: address.SchemeSMP, Hosts: []string{"127.0.0.1"}, Port: portOf(t, b.addr), KeyHash: b.id.KeyHash}
+	relay, err := smpclient.ConnectRelay(ctx, proxy, bAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if relay.Version != smp.SupportedRange.Max {
+		t.Fatalf("forwarded version %d", relay.Version)
+	}
+	if _, err := relay.Send(ctx, q.sid, &q.sndKey, smp.SKEY{SndAuthKey: q.sndKey.Public()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.Send(ctx, q.sid, &q.sndKey, smp.SEND{Body: []byte("through the library")}); err != nil {
+		t.Fatal(err)
+	}
+	if body := q.decrypt(t, expectMsg(t, rcv.event().msg)); string(body.Body) != "through the library" {
+		t.Fatalf("body %q", body.Body)
+	}
+	// The relay's own error, and the proxy's, as smp.ErrorType.
+	var se smp.ErrorType
+	if _, err := relay.Send(ctx, q.sid, nil, smp.SEND{Body: []byte("x")}); !errors.As(err, &se) || se.String() != "AUTH" {
+		t.Fatalf("unsigned SEND: %v", err)
+	}
+	gone := *relay
+	gone.SessionID = []byte("no such session")
+	if _, err := gone.Send(ctx, q.sid, &q.sndKey, smp.SEND{Body: []byte("x")}); !errors.As(err, &se) || se.String() != "PROXY NO_SESSION" {
+		t.Fatalf("unknown session: %v", err)
+	}
 }
