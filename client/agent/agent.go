@@ -51,6 +51,11 @@ type Config struct {
 	// without a queue mode), so that peers use the older handshake with
 	// KEY and HELLO. For tests and old servers.
 	NoSenderSecure bool
+	// PrivateRouting sends the sender's commands (SEND, SKEY) for queues
+	// on other servers through the first of Servers (PRXY/PFWD), so that
+	// those servers never see this client's address [AP private message
+	// routing]. Off, they are sent directly.
+	PrivateRouting bool
 	// RetryInterval is how often queued messages are retried in the
 	// background; 0 means 10 s, a negative value disables the retries.
 	// Failing retries back off up to 10 times the interval.
@@ -100,8 +105,9 @@ type Agent struct {
 	mu     sync.Mutex        // guards conns, byRcv and all connection processing
 	conns  map[string]*Conn  // loaded connections
 	byRcv  map[string]string // server + rcvID -> conn ID
-	cmu    sync.Mutex        // guards clients
+	cmu    sync.Mutex        // guards clients and relays
 	cls    map[string]*smpclient.Client
+	relays map[string]*smpclient.Relay // destination server -> session through our own server
 	wg     sync.WaitGroup
 	closed chan struct{}
 
@@ -436,8 +442,17 @@ func (a *Agent) resubscribe(server string, ids []string) {
 	}
 }
 
-// send sends one command to a server.
+// send sends one command to a server: directly, or for a sender's command
+// with PrivateRouting, through our own server.
 func (a *Agent) send(ctx context.Context, server string, entity []byte, key *crypto.PrivateKey, cmd smp.Command) (smp.Message, error) {
+	if a.cfg.PrivateRouting && len(a.cfg.Servers) > 0 {
+		switch cmd.(type) {
+		case smp.SEND, smp.SKEY:
+			if own := a.cfg.Servers[0]; own.String() != server {
+				return a.sendProxied(ctx, own, server, entity, key, cmd)
+			}
+		}
+	}
 	c, err := a.client(ctx, server)
 	if err != nil {
 		return nil, err

@@ -437,3 +437,45 @@ func TestEndToEndBackgroundRetry(t *testing.T) {
 	}
 	_ = bConn
 }
+
+// TestEndToEndPrivateRouting: with private routing each agent only ever
+// connects to its own relay; what it sends to the other relay (the
+// confirmation, SKEY, messages, receipts) goes through its own relay as
+// PRXY/PFWD, and arrives.
+func TestEndToEndPrivateRouting(t *testing.T) {
+	type dialLog struct {
+		mu  sync.Mutex
+		srv map[string]bool
+	}
+	newRouted := func(srv address.ServerAddress) (*agent.Agent, *dialLog) {
+		l := &dialLog{srv: map[string]bool{}}
+		a, err := agent.New(agent.Config{Servers: []address.ServerAddress{srv}, PrivateRouting: true,
+			Dial: func(ctx context.Context, s address.ServerAddress) (*smpclient.Client, error) {
+				l.mu.Lock()
+				l.srv[s.String()] = true
+				l.mu.Unlock()
+				return smpclient.DialServer(ctx, s, smpclient.Options{EventBuffer: 1024})
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a, l
+	}
+	aSrv, bSrv := relaytest.Start(t), relaytest.Start(t)
+	alice, aDials := newRouted(aSrv)
+	bob, bDials := newRouted(bSrv)
+	aConn, bConn := connect(t, alice, bob)
+	exchange(t, alice, aConn, bob, bConn, 3, true)
+	exchange(t, bob, bConn, alice, aConn, 3, true)
+	for _, c := range []struct {
+		l   *dialLog
+		own address.ServerAddress
+	}{{aDials, aSrv}, {bDials, bSrv}} {
+		c.l.mu.Lock()
+		if len(c.l.srv) != 1 || !c.l.srv[c.own.String()] {
+			t.Errorf("agent of %s connected to %v", c.own.Hosts, c.l.srv)
+		}
+		c.l.mu.Unlock()
+	}
+}

@@ -15,8 +15,9 @@ import (
 
 // config is the profile's plain configuration file (no secrets).
 type config struct {
-	Server string `json:"server"`
-	Name   string `json:"name"`
+	Server         string `json:"server"`
+	Name           string `json:"name"`
+	PrivateRouting bool   `json:"privateRouting,omitempty"`
 }
 
 const (
@@ -79,7 +80,7 @@ func (p *profile) agent() (*agent.Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	return agent.New(agent.Config{Servers: []address.ServerAddress{srv}, Store: p.st})
+	return agent.New(agent.Config{Servers: []address.ServerAddress{srv}, Store: p.st, PrivateRouting: p.cfg.PrivateRouting})
 }
 
 func (p *profile) connInfo() []byte {

@@ -18,7 +18,7 @@ import (
 
 const usage = `usage: simplex-client -profile DIR [-passphrase-file F] COMMAND
 commands:
-  init -server SMP_ADDRESS -name NAME
+  init -server SMP_ADDRESS -name NAME [-private-routing]
   invite ALIAS          create a one-time invitation link
   address               create (or show) the long-term contact address
   join ALIAS LINK       join a connection from a link
@@ -92,6 +92,7 @@ func cmdInit(dir string, pass []byte, args []string, kdf store.KDFParams) error 
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	server := fs.String("server", "", "SMP server address smp://fingerprint[:password]@host[:port]")
 	name := fs.String("name", "", "display name sent to contacts")
+	private := fs.Bool("private-routing", false, "send to contacts' servers through your own server (PRXY/PFWD), so that they never see your address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func cmdInit(dir string, pass []byte, args []string, kdf store.KDFParams) error 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(config{Server: *server, Name: *name}, "", "  ")
+	b, _ := json.MarshalIndent(config{Server: *server, Name: *name, PrivateRouting: *private}, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, configFile), append(b, '\n'), 0o600); err != nil {
 		return err
 	}
