@@ -20,6 +20,7 @@ func cmdInit(args []string) error {
 	f := newFlags("init")
 	caAlg := f.fs.String("sign-algorithm", "ED448", "CA key algorithm: ED448 (reference default) or ED25519 (the TLS certificate is always Ed25519)")
 	force := f.fs.Bool("force", false, "overwrite an existing configuration")
+	ifMissing := f.fs.Bool("if-missing", false, "do nothing, successfully, when a configuration exists (for init containers)")
 	if err := f.fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -41,6 +42,10 @@ func cmdInit(args []string) error {
 		return fmt.Errorf("invalid options:\n%w", err)
 	}
 	if config.Exists(c.IniPath()) && !*force {
+		if *ifMissing {
+			fmt.Printf("%s exists; nothing to do\n", c.IniPath())
+			return nil
+		}
 		return fmt.Errorf("%s exists; use --force to overwrite", c.IniPath())
 	}
 	alg := crypto.Ed448

@@ -65,6 +65,12 @@ func TestInitAddress(t *testing.T) {
 	if err := run([]string{"init", "--data", dir}); err == nil {
 		t.Fatal("init over an existing configuration")
 	}
+	if got := capture(t, func() error { return run([]string{"init", "--data", dir, "--if-missing"}) }); !strings.Contains(got, "nothing to do") {
+		t.Fatalf("init --if-missing printed %q", got)
+	}
+	if got := capture(t, func() error { return run([]string{"address", "--data", dir}) }); got != out {
+		t.Fatal("init --if-missing changed the identity")
+	}
 	// a public host: real APNs, which needs a key
 	dir2 := t.TempDir()
 	out = capture(t, func() error { return run([]string{"init", "--data", dir2, "--host", "ntf.example.com"}) })

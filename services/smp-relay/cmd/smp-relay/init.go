@@ -21,6 +21,7 @@ func cmdInit(args []string) error {
 	password := f.fs.String("password", "auto", `queue-creation password: "auto" (random, as the reference), "none", or the password`)
 	caAlg := f.fs.String("sign-algorithm", "ED25519", "CA key algorithm: ED25519 or ED448 (the TLS certificate is always Ed25519)")
 	force := f.fs.Bool("force", false, "overwrite an existing configuration")
+	ifMissing := f.fs.Bool("if-missing", false, "do nothing, successfully, when a configuration exists (for init containers)")
 	if err := f.fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -46,6 +47,10 @@ func cmdInit(args []string) error {
 		return fmt.Errorf("invalid options:\n%w", err)
 	}
 	if config.Exists(c.IniPath()) && !*force {
+		if *ifMissing {
+			fmt.Printf("%s exists; nothing to do\n", c.IniPath())
+			return nil
+		}
 		return fmt.Errorf("%s exists; use --force to overwrite", c.IniPath())
 	}
 	alg := crypto.Ed25519

@@ -64,6 +64,14 @@ func TestInitAddressCheckConfig(t *testing.T) {
 	if _, err := capture(t, func() error { return run([]string{"init", "--data", dir}) }); err == nil {
 		t.Fatal("init overwrote an existing configuration")
 	}
+	// --if-missing (init containers): success, and nothing changed.
+	before, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if _, err := capture(t, func() error { return run([]string{"init", "--data", dir, "--if-missing"}) }); err != nil {
+		t.Fatalf("init --if-missing: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "ca.crt")); string(after) != string(before) {
+		t.Fatal("init --if-missing replaced the CA")
+	}
 }
 
 func TestUsage(t *testing.T) {

@@ -44,6 +44,12 @@ func TestInitAddress(t *testing.T) {
 	if err := run([]string{"init", "--data", dir, "--host", "localhost"}); err == nil {
 		t.Fatal("second init without --force succeeded")
 	}
+	if err := run([]string{"init", "--data", dir, "--host", "other", "--if-missing"}); err != nil {
+		t.Fatalf("init --if-missing: %v", err)
+	}
+	if got := serverAddress(c, mustFingerprint(t, dir)); got != want {
+		t.Fatal("init --if-missing changed the configuration")
+	}
 	if err := run([]string{"init", "--data", dir, "--host", "h", "--quota", "10mb", "--path", filepath.Join(dir, "p"), "--force"}); err != nil {
 		t.Fatal(err)
 	}
