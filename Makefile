@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-MODULES := protocol proto services/smp-relay services/ntf-server services/xftp client
+MODULES := protocol proto services/smp-relay services/ntf-server services/xftp client deploy
 # Modules that have Go packages yet (an empty module makes `go vet ./...` fail).
 PKG_MODULES = $(foreach m,$(MODULES),$(if $(shell find $(m) -name '*.go' -print -quit 2>/dev/null),$(m)))
 BIN     := $(CURDIR)/bin
