@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,13 +60,17 @@ func FuzzHandlePayload(f *testing.F) {
 	f.Add(seed(nil, corr, nil, smp.PING{}))
 	f.Add(seed(make([]byte, 64), corr, []byte("q"), smp.SUB{}))
 	f.Add([]byte{2, 0, 1, 0, 0, 1})
+	f.Add(seed(nil, corr, nil, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"relay.example.com"}, Port: "5223", KeyHash: make([]byte, 32)}}))
+	f.Add(seed(nil, corr, make([]byte, 32), smp.PFWD{Version: 14, ClientKey: dk.Public(), EncTransmission: make([]byte, 100)}))
 
 	st, err := bolt.Open(filepath.Join(f.TempDir(), "smp.db"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	defer st.Close()
-	srv, err := New(Options{Identity: testIdentity(f), Store: st, NewQueues: true, Logger: slog.New(slog.DiscardHandler)})
+	// PRXY is exercised without the network: every destination refuses.
+	noNet := func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("fuzz: no network") }
+	srv, err := New(Options{Identity: testIdentity(f), Store: st, NewQueues: true, Logger: slog.New(slog.DiscardHandler), ProxyDial: noNet})
 	if err != nil {
 		f.Fatal(err)
 	}
