@@ -171,6 +171,8 @@ client_concurrency = %d
 # Destinations on loopback, private or link-local addresses are refused
 # unless this is on (a client chooses where the relay connects).
 allow_private = %s
+# Destination relays connected at once (clients choose them).
+max_relays = %d
 
 [LIMITS]
 quota = %d
@@ -190,7 +192,7 @@ log_level = info
 `, int(c.MsgExpiration.Hours()/24), int(c.NtfExpiration.Hours()), pw,
 		strings.Join(c.Hosts, ", "), strings.Join(c.Ports, ","),
 		int(c.InactiveTTL.Seconds()), int(c.InactiveCheck.Seconds()),
-		onOff(c.ProxyEnabled), c.ProxyConcurrency, onOff(c.ProxyPrivate),
+		onOff(c.ProxyEnabled), c.ProxyConcurrency, onOff(c.ProxyPrivate), c.ProxyMaxRelays,
 		c.Quota, c.MaxConnections, c.SendQueueBlocks, int(c.HandshakeTimeout.Seconds()),
 		c.GRPCAddr, c.MetricsAddr)
 	return b.String()

@@ -103,6 +103,7 @@ func cmdStart(args []string) error {
 		ProxyOff:          !c.ProxyEnabled,
 		ProxyConcurrency:  c.ProxyConcurrency,
 		ProxyAllowPrivate: c.ProxyPrivate,
+		ProxyMaxRelays:    c.ProxyMaxRelays,
 	})
 	if err != nil {
 		return err

@@ -47,6 +47,7 @@ type Config struct {
 	ProxyEnabled     bool // "enable" (ours: the reference always proxies)
 	ProxyConcurrency int  // client_concurrency: proxied commands in flight per connection
 	ProxyPrivate     bool // "allow_private" (ours): destinations on loopback/private networks
+	ProxyMaxRelays   int  // "max_relays" (ours): destination connections at once
 
 	// [LIMITS] (ours)
 	HandshakeTimeout time.Duration
@@ -82,6 +83,7 @@ func Defaults() Config {
 		InactiveCheck:      time.Hour,
 		ProxyEnabled:       true,
 		ProxyConcurrency:   32,
+		ProxyMaxRelays:     10_000,
 		HandshakeTimeout:   2 * time.Minute,
 		MaxConnections:     100_000,
 		SendQueueBlocks:    64,
@@ -113,6 +115,7 @@ func (c *Config) LoadFile(path string) (unused []string, err error) {
 	r.Bool("PROXY", "enable", &c.ProxyEnabled)
 	r.Int("PROXY", "client_concurrency", &c.ProxyConcurrency)
 	r.Bool("PROXY", "allow_private", &c.ProxyPrivate)
+	r.Int("PROXY", "max_relays", &c.ProxyMaxRelays)
 	r.Int("LIMITS", "quota", &c.Quota)
 	r.Int("LIMITS", "max_connections", &c.MaxConnections)
 	r.Int("LIMITS", "send_queue_blocks", &c.SendQueueBlocks)

@@ -36,6 +36,7 @@ import (
 // failed connection attempt is answered from memory [MS persistErrorInterval].
 const (
 	defaultProxyConcurrency = 32
+	defaultProxyMaxRelays   = 10_000
 	defaultProxyTimeout     = 30 * time.Second
 	proxyErrorMemory        = 30 * time.Second
 	proxyIdleClose          = 30 * time.Minute
@@ -70,6 +71,9 @@ func (a *proxyAgent) init(s *Server) {
 // errOnionOnly: the destination has no host this relay can reach (it
 // does not use Tor).
 var errOnionOnly = errors.New("server: proxy: only onion hosts")
+
+// errTooManyRelays: ProxyMaxRelays destinations are connected already.
+var errTooManyRelays = errors.New("server: proxy: too many destination connections")
 
 // errNotPublic: the destination resolves to an address that is not on the
 // public internet.
@@ -147,6 +151,12 @@ func (a *proxyAgent) connect(ctx context.Context, srv smp.SMPServer) (*smpclient
 		}
 	}
 	if pc == nil {
+		// Clients choose the destinations: bound how many connections they
+		// can make the relay hold.
+		if len(a.byAddr) >= a.srv.opts.ProxyMaxRelays {
+			a.mu.Unlock()
+			return nil, errTooManyRelays
+		}
 		pc = &proxyConn{key: key, ready: make(chan struct{}), used: now}
 		a.byAddr[key] = pc
 		go a.open(pc, addr, srv.KeyHash)

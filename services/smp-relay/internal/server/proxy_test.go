@@ -223,6 +223,18 @@ func TestProxyErrors(t *testing.T) {
 
 	off := startServer(t, "", nil, func(o *Options) { o.ProxyOff = true })
 	expectErr(t, dial(t, off).cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BASIC_AUTH")
+	// A proxy at its limit of destination connections refuses new ones.
+	one := startServer(t, "", nil, func(o *Options) { o.ProxyAllowPrivate = true; o.ProxyMaxRelays = 1 })
+	oc := dial(t, one)
+	if _, ok := oc.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY); !ok {
+		t.Fatal("first destination refused")
+	}
+	c2 := startServer(t, "", nil, nil)
+	expectErr(t, oc.cmd(nil, nil, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: portOf(t, c2.addr), KeyHash: c2.id.KeyHash}}),
+		"PROXY BROKER NETWORK")
+	if _, ok := oc.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY); !ok {
+		t.Fatal("the connected destination refused at the limit")
+	}
 	// By default the proxy does not reach into private networks.
 	def := startServer(t, "", nil, nil)
 	expectErr(t, dial(t, def).cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BROKER HOST")

@@ -65,6 +65,7 @@ type Options struct {
 	ProxyOff         bool
 	ProxyConcurrency int           // proxied commands in flight per connection; default 32
 	ProxyTimeout     time.Duration // connecting to a destination, and each forwarded command; default 30 s
+	ProxyMaxRelays   int           // destination connections open or opening at once; default 10000
 	// ProxyDial opens the TCP connections to destinations; default a
 	// net.Dialer that refuses loopback, private, link-local and other
 	// non-public addresses unless ProxyAllowPrivate.
@@ -120,6 +121,7 @@ func New(o Options) (*Server, error) {
 	setDefault(&o.SendQueueBlocks, 64)
 	setDefault(&o.MaxPendingNtfs, 128)
 	setDefault(&o.ProxyConcurrency, defaultProxyConcurrency)
+	setDefault(&o.ProxyMaxRelays, defaultProxyMaxRelays)
 	if o.ProxyTimeout <= 0 {
 		o.ProxyTimeout = defaultProxyTimeout
 	}
