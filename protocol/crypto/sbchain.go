@@ -1,8 +1,6 @@
 package crypto
 
 import (
-	"golang.org/x/crypto/nacl/secretbox"
-
 	"crypto/hkdf"
 	"crypto/sha512"
 	"errors"
@@ -104,8 +102,7 @@ func AppendEncryptBlock(dst, scratch []byte, ck *ChainKey, payload []byte, block
 		return nil, fmt.Errorf("crypto: encrypt block: %w", err)
 	}
 	key, nonce := ck.Next()
-	k := hsalsaZero(&key)
-	return secretbox.Seal(dst, p, &nonce, &k), nil
+	return sealBox(dst, &key, &nonce, p), nil
 }
 
 // DecryptBlock steps ck and decrypts one received block (all of it, as
@@ -124,8 +121,7 @@ func AppendDecryptBlock(dst []byte, ck *ChainKey, block []byte) ([]byte, error) 
 	if len(block) < TagSize {
 		return nil, fmt.Errorf("crypto: decrypt block: %w: %d bytes", ErrDecrypt, len(block))
 	}
-	k := hsalsaZero(&key)
-	p, ok := secretbox.Open(dst[:0], block, &nonce, &k)
+	p, ok := openBox(dst[:0], &key, &nonce, block)
 	if !ok {
 		return nil, fmt.Errorf("crypto: decrypt block: %w", ErrDecrypt)
 	}

@@ -87,8 +87,7 @@ func secretKey(dhSecret []byte) (*[KeySize]byte, error) {
 // SecretBox encrypts msg with a symmetric key [MC sbEncryptNoPad]: tag
 // (16 bytes) then ciphertext, under K' = HSalsa20(key, 0).
 func SecretBox(key [KeySize]byte, nonce [NonceSize]byte, msg []byte) []byte {
-	k := hsalsaZero(&key)
-	return secretbox.Seal(nil, msg, &nonce, &k)
+	return sealBox(nil, &key, &nonce, msg)
 }
 
 // OpenSecretBox reverses SecretBox, returning ErrDecrypt when the tag does
@@ -97,8 +96,7 @@ func OpenSecretBox(key [KeySize]byte, nonce [NonceSize]byte, box []byte) ([]byte
 	if len(box) < TagSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrDecrypt, len(box))
 	}
-	k := hsalsaZero(&key)
-	msg, ok := secretbox.Open(nil, box, &nonce, &k)
+	msg, ok := openBox(nil, &key, &nonce, box)
 	if !ok {
 		return nil, ErrDecrypt
 	}
@@ -141,8 +139,7 @@ func appendSecretBoxPadded(dst []byte, key *[KeySize]byte, nonce [NonceSize]byte
 		return nil, fmt.Errorf("crypto: secretbox: %w", err)
 	}
 	*bp = p[:0]
-	k := hsalsaZero(key)
-	return secretbox.Seal(dst, p, &nonce, &k), nil
+	return sealBox(dst, key, &nonce, p), nil
 }
 
 // padPool holds padding buffers for SecretBoxPadded.
