@@ -37,6 +37,7 @@ commands:
   start         start the server
   address       print the server address (ntf://fingerprint@host:port)
   check-config  validate the configuration and exit
+  admin         stats, status, block, delete on the running server (gRPC admin API)
   fake-apns     run a fake APNs (HTTP/2 + TLS) that checks and records pushes
   version       print the version
 
@@ -55,6 +56,8 @@ func run(args []string) error {
 		return cmdAddress(args[1:])
 	case "check-config":
 		return cmdCheckConfig(args[1:])
+	case "admin":
+		return cmdAdmin(args[1:])
 	case "fake-apns":
 		return cmdFakeAPNs(args[1:])
 	case "version", "--version", "-v":

@@ -36,6 +36,7 @@ commands:
   start         start the relay
   address       print the server address (xftp://fingerprint@hosts:port)
   check-config  validate the configuration and exit
+  admin         stats, status, block, delete on the running server (gRPC admin API)
   version       print the version
 
 Run "xftp-server <command> -h" for the flags of a command`
@@ -53,6 +54,8 @@ func run(args []string) error {
 		return cmdAddress(args[1:])
 	case "check-config":
 		return cmdCheckConfig(args[1:])
+	case "admin":
+		return cmdAdmin(args[1:])
 	case "version", "--version", "-v":
 		fmt.Println("xftp-server", version)
 		return nil
