@@ -7,11 +7,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/encoding"
 	"github.com/simplexgo/protocol/smp"
 	"github.com/simplexgo/protocol/smpclient"
@@ -274,8 +276,11 @@ func (h *handlerCtx) proxyRelay(ctx context.Context, cmd smp.PRXY) []out {
 	if s.opts.ProxyOff || (pw != nil && (cmd.BasicAuth == nil || subtle.ConstantTimeCompare(cmd.BasicAuth, pw) != 1)) {
 		return h.proxyErr(smp.ProxyError{Code: smp.ProxyBasicAuth})
 	}
+	// The command's fields may alias the block's pooled buffer, which is
+	// reused once this returns: the goroutine gets copies.
+	dest := smp.SMPServer{Hosts: slices.Clone(cmd.Server.Hosts), Port: cmd.Server.Port, KeyHash: clone(cmd.Server.KeyHash)}
 	return h.proxyAsync(ctx, func(ctx context.Context) smp.Message {
-		c, err := s.proxy.connect(ctx, cmd.Server)
+		c, err := s.proxy.connect(ctx, dest)
 		if err != nil {
 			s.m.ProxyRequests.WithLabelValues("prxy", "error").Inc()
 			return smp.ERR{Err: proxyClientError(err)}
@@ -310,7 +315,10 @@ func (h *handlerCtx) proxyForward(ctx context.Context, cmd smp.PFWD) []out {
 		s.m.ProxyRequests.WithLabelValues("pfwd", "error").Inc()
 		return []out{{corrID: h.r.corrID, entityID: h.r.entityID, msg: smp.ERR{Err: brokerTransport(smp.TransportError{Code: smp.TransportVersion})}}}
 	}
-	fwd := smp.FwdTransmission{CorrID: clone(h.r.corrID), Version: cmd.Version, ClientKey: cmd.ClientKey, EncTransmission: clone(cmd.EncTransmission)}
+	// Copies, as in proxyRelay.
+	fwd := smp.FwdTransmission{CorrID: clone(h.r.corrID), Version: cmd.Version,
+		ClientKey:       crypto.PublicKey{Alg: cmd.ClientKey.Alg, Raw: clone(cmd.ClientKey.Raw)},
+		EncTransmission: clone(cmd.EncTransmission)}
 	return h.proxyAsync(ctx, func(ctx context.Context) smp.Message {
 		r, err := c.Forward(ctx, fwd)
 		if err != nil {
