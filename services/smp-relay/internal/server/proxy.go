@@ -127,7 +127,7 @@ func (a *proxyAgent) connect(ctx context.Context, srv smp.SMPServer) (*smpclient
 	}
 	addr := net.JoinHostPort(host, port)
 	key := addr + " " + hex.EncodeToString(srv.KeyHash)
-	now := time.Now()
+	now := a.srv.opts.Now()
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -191,7 +191,7 @@ func (a *proxyAgent) open(pc *proxyConn, addr string, keyHash []byte) {
 	})
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	pc.c, pc.err, pc.at = c, err, time.Now()
+	pc.c, pc.err, pc.at = c, err, a.srv.opts.Now()
 	close(pc.ready)
 	if err != nil {
 		a.srv.log.Debug("ProxyConnectFailed", "err", err)
@@ -235,17 +235,19 @@ func (a *proxyAgent) session(sid []byte) *smpclient.Client {
 	if pc == nil || !isOpen(pc.c) {
 		return nil
 	}
-	pc.used = time.Now()
+	pc.used = a.srv.opts.Now()
 	return pc.c
 }
 
-// closeIdleLocked closes connections unused for proxyIdleClose (connect
-// runs it: there is nothing to close before a connection is asked for).
+// closeIdleLocked closes connections unused for proxyIdleClose and forgets
+// failed attempts older than proxyErrorMemory, so that neither counts
+// against ProxyMaxRelays (connect runs it: there is nothing to close
+// before a connection is asked for).
 func (a *proxyAgent) closeIdleLocked(now time.Time) {
 	for _, pc := range a.byAddr {
 		select {
 		case <-pc.ready:
-			if now.Sub(pc.used) > proxyIdleClose {
+			if now.Sub(pc.used) > proxyIdleClose || (pc.err != nil && now.Sub(pc.at) >= proxyErrorMemory) {
 				a.dropLocked(pc)
 			}
 		default:

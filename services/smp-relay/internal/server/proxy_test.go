@@ -235,6 +235,17 @@ func TestProxyErrors(t *testing.T) {
 	if _, ok := oc.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY); !ok {
 		t.Fatal("the connected destination refused at the limit")
 	}
+	// A failed attempt is answered from memory, and counts against the
+	// limit, only for a while.
+	dead := smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: deadPort, KeyHash: b.id.KeyHash}
+	lim := startServer(t, "", nil, func(o *Options) { o.ProxyAllowPrivate = true; o.ProxyMaxRelays = 1 })
+	lc := dial(t, lim)
+	expectErr(t, lc.cmd(nil, nil, smp.PRXY{Server: dead}), "PROXY BROKER NETWORK")
+	expectErr(t, lc.cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BROKER NETWORK") // the limit
+	lim.clock.Add(proxyErrorMemory)
+	if _, ok := lc.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY); !ok {
+		t.Fatal("a failed attempt still held the only destination slot")
+	}
 	// By default the proxy does not reach into private networks.
 	def := startServer(t, "", nil, nil)
 	expectErr(t, dial(t, def).cmd(nil, nil, smp.PRXY{Server: bSrv}), "PROXY BROKER HOST")
