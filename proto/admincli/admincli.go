@@ -141,3 +141,38 @@ func BlockRequest(args []string) (*adminv1.BlockRequest, error) {
 	}
 	return r, nil
 }
+
+// Call is one admin RPC of a command, on the connection.
+type Call[Req, Resp proto.Message] func(ctx context.Context, c *grpc.ClientConn, r Req) (Resp, error)
+
+// NoArgs makes a command without arguments (stats).
+func NoArgs[Resp proto.Message](usage string, call Call[*adminv1.GetStatsRequest, Resp]) Command {
+	return Command{Usage: usage, Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
+		if len(args) != 0 {
+			return nil, ErrUsage
+		}
+		return call(ctx, c, &adminv1.GetStatsRequest{})
+	}}
+}
+
+// ByID makes a command taking one entity id.
+func ByID[Resp proto.Message](usage string, call Call[*adminv1.EntityRequest, Resp]) Command {
+	return Command{Usage: usage, Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
+		id, err := OneID(args)
+		if err != nil {
+			return nil, err
+		}
+		return call(ctx, c, &adminv1.EntityRequest{Id: id})
+	}}
+}
+
+// Block makes a block command: `[-reason spam|content] [-notice-ttl D] ID`.
+func Block[Resp proto.Message](usage string, call Call[*adminv1.BlockRequest, Resp]) Command {
+	return Command{Usage: usage, Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
+		r, err := BlockRequest(args)
+		if err != nil {
+			return nil, err
+		}
+		return call(ctx, c, r)
+	}}
+}

@@ -45,20 +45,12 @@ func serve(t *testing.T, register func(*grpc.Server)) string {
 }
 
 var testCmds = map[string]Command{
-	"queue": {Usage: "queue ID", Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
-		id, err := OneID(args)
-		if err != nil {
-			return nil, err
-		}
-		return adminv1.NewSMPAdminClient(c).GetQueue(ctx, &adminv1.EntityRequest{Id: id})
-	}},
-	"block": {Usage: "block ID", Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
-		r, err := BlockRequest(args)
-		if err != nil {
-			return nil, err
-		}
+	"queue": ByID("queue ID", func(ctx context.Context, c *grpc.ClientConn, r *adminv1.EntityRequest) (*adminv1.QueueStatus, error) {
+		return adminv1.NewSMPAdminClient(c).GetQueue(ctx, r)
+	}),
+	"block": Block("block ID", func(ctx context.Context, c *grpc.ClientConn, r *adminv1.BlockRequest) (*adminv1.ActionResponse, error) {
 		return adminv1.NewSMPAdminClient(c).BlockQueue(ctx, r)
-	}},
+	}),
 }
 
 func TestMain_(t *testing.T) {

@@ -6,38 +6,28 @@ import (
 	"os"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/simplexgo/proto/admincli"
 	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
 )
 
+func ntfAdmin(c *grpc.ClientConn) adminv1.NTFAdminClient { return adminv1.NewNTFAdminClient(c) }
+
 // adminCommands are `ntf-server admin` operations on the running server's
 // gRPC admin API (read-only: the NTF admin service has no actions).
 var adminCommands = map[string]admincli.Command{
-	"stats": {Usage: "stats                           the server's counters",
-		Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
-			if len(args) != 0 {
-				return nil, admincli.ErrUsage
-			}
-			return adminv1.NewNTFAdminClient(c).GetStats(ctx, &adminv1.GetStatsRequest{})
-		}},
-	"token": {Usage: "token TOKEN_ID                  a token's status",
-		Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
-			id, err := admincli.OneID(args)
-			if err != nil {
-				return nil, err
-			}
-			return adminv1.NewNTFAdminClient(c).GetToken(ctx, &adminv1.EntityRequest{Id: id})
-		}},
-	"subscription": {Usage: "subscription SUBSCRIPTION_ID    a subscription's status",
-		Run: func(ctx context.Context, c *grpc.ClientConn, args []string) (proto.Message, error) {
-			id, err := admincli.OneID(args)
-			if err != nil {
-				return nil, err
-			}
-			return adminv1.NewNTFAdminClient(c).GetSubscription(ctx, &adminv1.EntityRequest{Id: id})
-		}},
+	"stats": admincli.NoArgs("stats                           the server's counters",
+		func(ctx context.Context, c *grpc.ClientConn, r *adminv1.GetStatsRequest) (*adminv1.NTFStats, error) {
+			return ntfAdmin(c).GetStats(ctx, r)
+		}),
+	"token": admincli.ByID("token TOKEN_ID                  a token's status",
+		func(ctx context.Context, c *grpc.ClientConn, r *adminv1.EntityRequest) (*adminv1.TokenStatus, error) {
+			return ntfAdmin(c).GetToken(ctx, r)
+		}),
+	"subscription": admincli.ByID("subscription SUBSCRIPTION_ID    a subscription's status",
+		func(ctx context.Context, c *grpc.ClientConn, r *adminv1.EntityRequest) (*adminv1.SubscriptionStatus, error) {
+			return ntfAdmin(c).GetSubscription(ctx, r)
+		}),
 }
 
 func cmdAdmin(args []string) error {
