@@ -22,7 +22,7 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 10_000, "idle subscribed connections for the memory phase")
 	flag.DurationVar(&o.settle, "settle", 2*time.Second, "memory phase: time between the last connection and the RSS reading")
 	flag.IntVar(&o.startQueues, "startup-queues", 1_000_000, "stored queues for the start-time phase")
-	flag.StringVar(&o.phases, "phases", "throughput,crypto,memory,startup", "phases to run")
+	flag.StringVar(&o.phases, "phases", "throughput,crypto,memory,startup,proxy", "phases to run: throughput, crypto, memory, startup, proxy (private routing through a second relay)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "smp-bench:", err)

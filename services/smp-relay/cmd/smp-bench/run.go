@@ -33,7 +33,7 @@ func run(o options) error {
 	has := func(p string) bool { return strings.Contains(","+o.phases+",", ","+p+",") }
 	var tput *throughputResult
 	if has("throughput") {
-		r, err := throughput(o)
+		r, err := throughput(o, false)
 		if err != nil {
 			return fmt.Errorf("throughput: %w", err)
 		}
@@ -44,6 +44,17 @@ func run(o options) error {
 			row{"SEND→MSG latency p99", r.p99.Round(time.Microsecond).String(), ""},
 			row{"relay CPU per message", fmt.Sprintf("%.0f µs", r.cpuPerMsg), "relay process user+system time / messages"},
 			row{"blocks per message, in / out", fmt.Sprintf("%.2f / %.2f", r.blocksIn, r.blocksOut), "the relay's smp_blocks_received_total / smp_blocks_sent_total"},
+		)
+	}
+	if has("proxy") {
+		r, err := throughput(o, true)
+		if err != nil {
+			return fmt.Errorf("proxy: %w", err)
+		}
+		rows = append(rows,
+			row{"messages/s through a proxy relay (PFWD→RFWD→MSG→ACK)", fmt.Sprintf("%.0f", r.msgsPerSec), fmt.Sprintf("%d pairs × %d in flight, %s: senders on a second relay, private routing", o.pairs, o.window, o.duration)},
+			row{"SEND→MSG latency through the proxy, p50 / p99", r.p50.Round(time.Microsecond).String() + " / " + r.p99.Round(time.Microsecond).String(), ""},
+			row{"CPU per message, proxy relay / destination relay", fmt.Sprintf("%.0f / %.0f µs", r.proxyCPUPerMsg, r.cpuPerMsg), "process user+system time / messages"},
 		)
 	}
 	if has("crypto") {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/smp"
 	"github.com/simplexgo/protocol/smpclient"
@@ -23,6 +24,9 @@ type throughputResult struct {
 	// blocks the relay read and wrote per message in the window (its
 	// smp_blocks_*_total counters): the crypto limit counts these.
 	blocksIn, blocksOut float64
+	// proxyCPUPerMsg is the proxy relay's CPU per message (µs), in the
+	// proxy phase.
+	proxyCPUPerMsg float64
 }
 
 // throughput runs K pairs: each sender keeps up to o.window messages in
@@ -30,7 +34,11 @@ type throughputResult struct {
 // latency is the relay's, not a backlog's; each recipient is subscribed
 // and ACKs every MSG. The body carries the send time, for SEND→MSG
 // latency. SENDs are signed (the queue is secured with SKEY).
-func throughput(o options) (*throughputResult, error) {
+//
+// proxied: the senders are connected to a second relay and send through it
+// with private routing (PRXY once, then PFWD per SKEY and SEND), as
+// official clients do for queues on servers that are not their own.
+func throughput(o options, proxied bool) (*throughputResult, error) {
 	dir, port, err := initRelay(o.relay)
 	if err != nil {
 		return nil, err
@@ -41,6 +49,24 @@ func throughput(o options) (*throughputResult, error) {
 		return nil, err
 	}
 	defer r.stop()
+	sndRelay := r // where the senders connect
+	if proxied {
+		pdir, pport, err := initRelay(o.relay)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(pdir)
+		// The destination is on 127.0.0.1, which a proxy refuses by default.
+		os.Setenv("SMP_RELAY_PROXY_ALLOW_PRIVATE", "true")
+		pr, _, err := startRelay(o.relay, pdir, pport)
+		os.Unsetenv("SMP_RELAY_PROXY_ALLOW_PRIVATE")
+		if err != nil {
+			return nil, err
+		}
+		defer pr.stop()
+		sndRelay = pr
+	}
+	dest := address.ServerAddress{Scheme: address.SchemeSMP, Hosts: []string{"127.0.0.1"}, Port: port, KeyHash: r.key}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -51,6 +77,7 @@ func throughput(o options) (*throughputResult, error) {
 		srvPub   crypto.PublicKey
 		rk, sk   crypto.PrivateKey
 		window   chan struct{} // messages in flight (sent, not yet received)
+		send     func(ctx context.Context, cmd smp.Command) error
 	}
 	pairs := make([]*pair, o.pairs)
 	for i := range pairs {
@@ -58,7 +85,7 @@ func throughput(o options) (*throughputResult, error) {
 		if p.rcv, err = smpclient.Dial(ctx, r.addr, r.key, smpclient.Options{EventBuffer: 256}); err != nil {
 			return nil, err
 		}
-		if p.snd, err = smpclient.Dial(ctx, r.addr, r.key, smpclient.Options{}); err != nil {
+		if p.snd, err = smpclient.Dial(ctx, sndRelay.addr, sndRelay.key, smpclient.Options{}); err != nil {
 			return nil, err
 		}
 		p.rk, _ = crypto.GenerateKey(crypto.Ed25519, rand.Reader)
@@ -70,9 +97,23 @@ func throughput(o options) (*throughputResult, error) {
 		}
 		ids := m.(smp.IDS)
 		p.rid, p.sid, p.srvPub = ids.RcvID, ids.SndID, ids.SrvDHKey
-		// Secure the queue so that every SEND is signed, as in real use.
 		p.sk, _ = crypto.GenerateKey(crypto.Ed25519, rand.Reader)
-		if _, err := p.snd.Send(ctx, p.sid, &p.sk, smp.SKEY{SndAuthKey: p.sk.Public()}); err != nil {
+		p.send = func(ctx context.Context, cmd smp.Command) error {
+			_, err := p.snd.Send(ctx, p.sid, &p.sk, cmd)
+			return err
+		}
+		if proxied {
+			relay, err := smpclient.ConnectRelay(ctx, p.snd, dest, nil)
+			if err != nil {
+				return nil, fmt.Errorf("PRXY: %w", err)
+			}
+			p.send = func(ctx context.Context, cmd smp.Command) error {
+				_, err := relay.Send(ctx, p.sid, &p.sk, cmd)
+				return err
+			}
+		}
+		// Secure the queue so that every SEND is signed, as in real use.
+		if err := p.send(ctx, smp.SKEY{SndAuthKey: p.sk.Public()}); err != nil {
 			return nil, fmt.Errorf("SKEY: %w", err)
 		}
 		p.window = make(chan struct{}, o.window)
@@ -99,7 +140,7 @@ func throughput(o options) (*throughputResult, error) {
 				case p.window <- struct{}{}:
 				}
 				binary.BigEndian.PutUint64(b, uint64(time.Now().UnixNano()))
-				if _, err := p.snd.Send(ctx, p.sid, &p.sk, smp.SEND{Body: b}); err != nil && ctx.Err() == nil {
+				if err := p.send(ctx, smp.SEND{Body: b}); err != nil && ctx.Err() == nil {
 					fmt.Fprintln(os.Stderr, "send:", err)
 					return
 				}
@@ -165,7 +206,7 @@ func throughput(o options) (*throughputResult, error) {
 	time.Sleep(time.Second) // warm up
 	in0, err1 := r.counter("smp_blocks_received_total")
 	out0, err2 := r.counter("smp_blocks_sent_total")
-	cpu0 := r.cpu()
+	cpu0, pcpu0 := r.cpu(), sndRelay.cpu()
 	t0 := time.Now()
 	close(measuring)
 	time.Sleep(o.duration)
@@ -174,7 +215,7 @@ func throughput(o options) (*throughputResult, error) {
 	lat := slices.Clone(latencies)
 	mu.Unlock()
 	elapsed := time.Since(t0)
-	cpu1 := r.cpu()
+	cpu1, pcpu1 := r.cpu(), sndRelay.cpu()
 	in1, err3 := r.counter("smp_blocks_received_total")
 	out1, err4 := r.counter("smp_blocks_sent_total")
 	close(stop)
@@ -191,12 +232,16 @@ func throughput(o options) (*throughputResult, error) {
 		return nil, fmt.Errorf("relay metrics: %w", err)
 	}
 	slices.Sort(lat)
-	return &throughputResult{
+	res := &throughputResult{
 		msgsPerSec: float64(n) / elapsed.Seconds(),
 		p50:        lat[len(lat)/2],
 		p99:        lat[len(lat)*99/100],
 		cpuPerMsg:  float64((cpu1 - cpu0).Microseconds()) / float64(n),
 		blocksIn:   (in1 - in0) / float64(n),
 		blocksOut:  (out1 - out0) / float64(n),
-	}, nil
+	}
+	if proxied {
+		res.proxyCPUPerMsg = float64((pcpu1 - pcpu0).Microseconds()) / float64(n)
+	}
+	return res, nil
 }

@@ -100,7 +100,7 @@ func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded b
 	case smp.PFWD:
 		return h.proxyForward(ctx, cmd)
 	case smp.RFWD:
-		return h.forwarded(ctx, cmd)
+		return h.forwardedAsync(ctx, cmd)
 	default:
 		// Commands of versions we do not advertise (short links, services).
 		return errOut(smp.ErrCmdProhibited, true)

@@ -316,3 +316,75 @@ func TestProxyClientLibrary(t *testing.T) {
 		t.Fatalf("unknown session: %v", err)
 	}
 }
+
+// TestProxyConcurrentSenders: many senders share the proxy's one
+// connection to the destination, which handles their RFWDs concurrently;
+// every message arrives, and each queue's in the order it was sent.
+func TestProxyConcurrentSenders(t *testing.T) {
+	b := startServer(t, "", nil, nil)
+	a := startServer(t, "", nil, allowPrivate)
+	ctx := context.Background()
+	bAddr := address.ServerAddress{Scheme: address.SchemeSMP, Hosts: []string{"127.0.0.1"}, Port: portOf(t, b.addr), KeyHash: b.id.KeyHash}
+	const queues, perQueue = 8, 6
+	type qc struct {
+		rcv *tclient
+		q   *queue
+	}
+	var qs []qc
+	for range queues {
+		rcv := dial(t, b)
+		qs = append(qs, qc{rcv, rcv.newQueue(true)})
+	}
+	errs := make(chan error, queues)
+	for _, x := range qs {
+		go func() {
+			proxy, err := smpclient.Dial(ctx, a.addr, a.id.KeyHash, smpclient.Options{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer proxy.Close()
+			relay, err := smpclient.ConnectRelay(ctx, proxy, bAddr, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if _, err := relay.Send(ctx, x.q.sid, &x.q.sndKey, smp.SKEY{SndAuthKey: x.q.sndKey.Public()}); err != nil {
+				errs <- err
+				return
+			}
+			for i := range perQueue {
+				if _, err := relay.Send(ctx, x.q.sid, &x.q.sndKey, smp.SEND{Body: []byte{byte(i)}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range queues {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, x := range qs {
+		m := expectMsg(t, x.rcv.event().msg)
+		for i := range perQueue {
+			if body := x.q.decrypt(t, m); len(body.Body) != 1 || body.Body[0] != byte(i) {
+				t.Fatalf("message %d: %v", i, body.Body)
+			}
+			// The ACK's answer is the next message, or OK and the next one
+			// comes as an event.
+			switch resp := x.rcv.cmd(x.q.rid, &x.q.rcvKey, smp.ACK{MsgID: m.MsgID}).(type) {
+			case smp.MSG:
+				m = resp
+			case smp.OK:
+				if i < perQueue-1 {
+					m = expectMsg(t, x.rcv.event().msg)
+				}
+			default:
+				t.Fatalf("ACK: %T", resp)
+			}
+		}
+	}
+}
