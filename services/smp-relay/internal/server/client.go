@@ -50,7 +50,10 @@ type client struct {
 	ended    bool                // the last writer has closed the wire; guarded by mu
 	draining bool                // closeGracefully ran: no more reads; guarded by mu
 
-	proxySem chan struct{} // proxied commands in flight (PRXY, PFWD)
+	proxySem chan struct{}            // proxied commands in flight (PRXY, PFWD, RFWD)
+	sendSem  chan struct{}            // SENDs in flight (sendAsync)
+	sendTail map[string]chan struct{} // recipient id -> done of its last SEND in flight; guarded by mu
+	async    sync.WaitGroup           // SENDs in flight, waited for before the last flush
 
 	quit     chan struct{} // closed to stop the writer after it flushes
 	quitOnce sync.Once
@@ -76,6 +79,8 @@ func (s *Server) newClient(w wire) *client {
 		quit:     make(chan struct{}),
 		dead:     make(chan struct{}),
 		proxySem: make(chan struct{}, s.opts.ProxyConcurrency),
+		sendSem:  make(chan struct{}, s.opts.SendConcurrency),
+		sendTail: map[string]chan struct{}{},
 	}
 }
 
@@ -358,12 +363,11 @@ var arenaPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*transport.SMP
 
 const maxPooledArena = 1 << 20
 
-// closeGracefully stops reading and lets a writer flush, then close.
+// closeGracefully stops reading; the reader's cleanup then waits for the
+// SENDs in flight and lets a writer flush everything, then close.
 func (c *client) closeGracefully() {
-	c.quitOnce.Do(func() { close(c.quit) })
 	c.mu.Lock()
 	c.draining = true
-	c.startWriter()
 	_ = c.w.setReadDeadline(time.Now())
 	c.mu.Unlock()
 }
@@ -377,8 +381,12 @@ func (c *client) abort() {
 	c.mu.Unlock()
 }
 
-// cleanup removes the connection's subscriptions from the hub.
+// cleanup runs when the reader stops: it waits for the commands still
+// being stored (their answers go out with the last flush), removes the
+// connection's subscriptions from the hub, and lets a writer flush and
+// close.
 func (c *client) cleanup() {
+	c.async.Wait()
 	c.mu.Lock()
 	c.closed = true
 	subs := c.subs
@@ -396,6 +404,9 @@ func (c *client) cleanup() {
 			c.srv.m.NtfSubscriptions.Dec()
 		}
 	}
-	c.closeGracefully()
+	c.quitOnce.Do(func() { close(c.quit) })
+	c.mu.Lock()
+	c.startWriter()
+	c.mu.Unlock()
 	<-c.dead
 }

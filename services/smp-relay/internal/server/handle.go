@@ -65,6 +65,11 @@ func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded b
 	if verr != nil {
 		return errOut(*verr, true)
 	}
+	if _, isSend := cmd.(smp.SEND); q != nil && !isSend {
+		// This connection's SENDs to the queue that are still being
+		// stored come first, as if handled in order (sendAsync).
+		c.waitSends(q.RecipientID)
+	}
 	h := handlerCtx{c: c, r: r, q: q, v: v}
 	switch cmd := cmd.(type) {
 	case smp.NEW:
@@ -90,7 +95,10 @@ func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded b
 	case smp.QUE:
 		return h.queueInfo(ctx)
 	case smp.SEND:
-		return h.send(ctx, cmd)
+		if forwarded { // already off the reader (forwardedAsync)
+			return h.send(ctx, cmd)
+		}
+		return h.sendAsync(ctx, cmd)
 	case smp.NSUB:
 		return h.subscribeNotifier(ctx)
 	case smp.PING:

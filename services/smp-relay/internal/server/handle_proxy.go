@@ -27,7 +27,9 @@ func (h *handlerCtx) forwardedAsync(ctx context.Context, cmd smp.RFWD) []out {
 	case <-ctx.Done():
 		return nil
 	}
+	c.async.Add(1)
 	go func() {
+		defer c.async.Done()
 		defer func() { <-c.proxySem }()
 		hh := &handlerCtx{c: c, v: h.v, r: &r}
 		outs := hh.forwarded(ctx, smp.RFWD{EncFwdTransmission: enc})
