@@ -281,7 +281,7 @@ func (h *handlerCtx) proxyRelay(ctx context.Context, cmd smp.PRXY) []out {
 	// The command's fields may alias the block's pooled buffer, which is
 	// reused once this returns: the goroutine gets copies.
 	dest := smp.SMPServer{Hosts: slices.Clone(cmd.Server.Hosts), Port: cmd.Server.Port, KeyHash: clone(cmd.Server.KeyHash)}
-	return h.proxyAsync(ctx, func(ctx context.Context) smp.Message {
+	return h.proxyAsync(ctx, false, func(ctx context.Context) smp.Message {
 		c, err := s.proxy.connect(ctx, dest)
 		if err != nil {
 			s.m.ProxyRequests.WithLabelValues("prxy", "error").Inc()
@@ -321,7 +321,7 @@ func (h *handlerCtx) proxyForward(ctx context.Context, cmd smp.PFWD) []out {
 	fwd := smp.FwdTransmission{CorrID: clone(h.r.corrID), Version: cmd.Version,
 		ClientKey:       crypto.PublicKey{Alg: cmd.ClientKey.Alg, Raw: clone(cmd.ClientKey.Raw)},
 		EncTransmission: clone(cmd.EncTransmission)}
-	return h.proxyAsync(ctx, func(ctx context.Context) smp.Message {
+	return h.proxyAsync(ctx, true, func(ctx context.Context) smp.Message {
 		r, err := c.Forward(ctx, fwd)
 		if err != nil {
 			s.m.ProxyRequests.WithLabelValues("pfwd", "error").Inc()
@@ -339,8 +339,10 @@ func (h *handlerCtx) proxyErr(p smp.ProxyError) []out {
 // proxyAsync runs a proxied command in its own goroutine, at most
 // ProxyConcurrency per connection (a client over it waits, as with the
 // reference), and queues its response with the command's corrId and
-// entity when it is done.
-func (h *handlerCtx) proxyAsync(ctx context.Context, run func(context.Context) smp.Message) []out {
+// entity when it is done. With wait (PFWD: the destination may have
+// stored the message), the connection's graceful close waits for the
+// answer before its last flush; a PRXY still connecting is not waited for.
+func (h *handlerCtx) proxyAsync(ctx context.Context, wait bool, run func(context.Context) smp.Message) []out {
 	c := h.c
 	corrID, entityID := clone(h.r.corrID), clone(h.r.entityID)
 	select {
@@ -348,7 +350,13 @@ func (h *handlerCtx) proxyAsync(ctx context.Context, run func(context.Context) s
 	case <-ctx.Done():
 		return nil
 	}
+	if wait {
+		c.async.Add(1)
+	}
 	go func() {
+		if wait {
+			defer c.async.Done()
+		}
 		defer func() { <-c.proxySem }()
 		rctx, cancel := context.WithTimeout(ctx, c.srv.opts.ProxyTimeout)
 		defer cancel()
