@@ -50,10 +50,10 @@ type client struct {
 	ended    bool                // the last writer has closed the wire; guarded by mu
 	draining bool                // closeGracefully ran: no more reads; guarded by mu
 
-	proxySem chan struct{}            // proxied commands in flight (PRXY, PFWD, RFWD)
-	sendSem  chan struct{}            // SENDs in flight (sendAsync)
-	sendTail map[string]chan struct{} // recipient id -> done of its last SEND in flight; guarded by mu
-	async    sync.WaitGroup           // SENDs in flight, waited for before the last flush
+	proxySem  chan struct{}            // proxied commands in flight (PRXY, PFWD, RFWD)
+	queueSem  chan struct{}            // queued commands in flight (SEND, ACK: queued)
+	queueTail map[string]chan struct{} // recipient id -> done of its last queued command; guarded by mu
+	async     sync.WaitGroup           // queued commands, RFWD and PFWD in flight: waited for before the last flush
 
 	quit     chan struct{} // closed to stop the writer after it flushes
 	quitOnce sync.Once
@@ -69,18 +69,18 @@ const (
 
 func (s *Server) newClient(w wire) *client {
 	return &client{
-		srv:      s,
-		w:        w,
-		v:        w.version(),
-		resp:     make(chan []out, s.opts.SendQueueBlocks),
-		kick:     make(chan struct{}, 1),
-		subs:     map[string]*sub{},
-		ntfSubs:  map[string]struct{}{},
-		quit:     make(chan struct{}),
-		dead:     make(chan struct{}),
-		proxySem: make(chan struct{}, s.opts.ProxyConcurrency),
-		sendSem:  make(chan struct{}, s.opts.SendConcurrency),
-		sendTail: map[string]chan struct{}{},
+		srv:       s,
+		w:         w,
+		v:         w.version(),
+		resp:      make(chan []out, s.opts.SendQueueBlocks),
+		kick:      make(chan struct{}, 1),
+		subs:      map[string]*sub{},
+		ntfSubs:   map[string]struct{}{},
+		quit:      make(chan struct{}),
+		dead:      make(chan struct{}),
+		proxySem:  make(chan struct{}, s.opts.ProxyConcurrency),
+		queueSem:  make(chan struct{}, s.opts.QueueConcurrency),
+		queueTail: map[string]chan struct{}{},
 	}
 }
 

@@ -75,3 +75,53 @@ func TestPipelinedSends(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFanIn: one recipient connection subscribed to 100 queues, each
+// holding a message (messages from 100 contacts after being offline); an
+// op is ACKing all 100 at once (pipelined) until every answer is back.
+func BenchmarkFanIn(b *testing.B) {
+	ts := startServer(b, "", nil, nil)
+	rcv := dial(b, ts)
+	const contacts = 100
+	qs := make([]*queue, contacts)
+	for i := range qs {
+		qs[i] = rcv.newQueue(true)
+	}
+	ctx := context.Background()
+	snd, err := smpclient.Dial(ctx, ts.addr, ts.id.KeyHash, smpclient.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer snd.Close()
+	body := make([]byte, 8000)
+	fill := func() []batchCmd {
+		var reqs []smpclient.Request
+		for _, q := range qs {
+			reqs = append(reqs, smpclient.Request{EntityID: q.sid, Cmd: smp.SEND{Body: body}})
+		}
+		for _, r := range snd.SendBatch(ctx, reqs) {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+		acks := make([]batchCmd, contacts)
+		for range contacts {
+			e := rcv.event()
+			m := expectMsg(b, e.msg)
+			for i, q := range qs {
+				if string(q.rid) == string(e.entity) {
+					acks[i] = batchCmd{q.rid, &q.rcvKey, smp.ACK{MsgID: m.MsgID}}
+				}
+			}
+		}
+		return acks
+	}
+	for b.Loop() {
+		b.StopTimer()
+		acks := fill()
+		b.StartTimer()
+		for _, m := range rcv.sendBatch(acks) {
+			expectOK(b, m)
+		}
+	}
+}

@@ -65,10 +65,15 @@ func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded b
 	if verr != nil {
 		return errOut(*verr, true)
 	}
-	if _, isSend := cmd.(smp.SEND); q != nil && !isSend {
-		// This connection's SENDs to the queue that are still being
-		// stored come first, as if handled in order (sendAsync).
-		c.waitSends(q.RecipientID)
+	queuedCmd := false
+	switch cmd.(type) {
+	case smp.SEND, smp.ACK:
+		queuedCmd = !forwarded
+	}
+	if q != nil && !queuedCmd && !forwarded {
+		// This connection's SENDs and ACKs on the queue still being
+		// stored come first, as if handled in order (queued).
+		c.waitQueue(q.RecipientID)
 	}
 	h := handlerCtx{c: c, r: r, q: q, v: v}
 	switch cmd := cmd.(type) {
@@ -79,7 +84,7 @@ func (c *client) handleAt(ctx context.Context, r *request, v uint16, forwarded b
 	case smp.GET:
 		return h.get(ctx)
 	case smp.ACK:
-		return h.ack(ctx, cmd.MsgID)
+		return h.ackAsync(ctx, cmd.MsgID)
 	case smp.KEY:
 		return h.secure(ctx, cmd.SndAuthKey, false)
 	case smp.SKEY:

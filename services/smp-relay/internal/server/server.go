@@ -59,7 +59,7 @@ type Options struct {
 	SendQueueBlocks  int           // per-connection outgoing queue bound; default 64
 	WriteTimeout     time.Duration // a block that cannot be written in this time drops the connection; default 30 s
 	MaxPendingNtfs   int           // notifications kept per notifier without a subscriber; default 128
-	SendConcurrency  int           // SENDs of one connection being stored at once; default 64
+	QueueConcurrency int           // SENDs and ACKs of one connection being stored at once; default 64
 
 	// Private routing, proxy side (PRXY/PFWD): on unless ProxyOff, as in
 	// the reference; off, PRXY is refused with ERR PROXY BASIC_AUTH.
@@ -121,7 +121,7 @@ func New(o Options) (*Server, error) {
 	setDefault(&o.MaxConnections, 100_000)
 	setDefault(&o.SendQueueBlocks, 64)
 	setDefault(&o.MaxPendingNtfs, 128)
-	setDefault(&o.SendConcurrency, 64)
+	setDefault(&o.QueueConcurrency, 64)
 	setDefault(&o.ProxyConcurrency, defaultProxyConcurrency)
 	setDefault(&o.ProxyMaxRelays, defaultProxyMaxRelays)
 	if o.ProxyTimeout <= 0 {
