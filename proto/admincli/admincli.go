@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func Main(binary, defaultAddr string, cmds map[string]Command, args []string, ou
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the answer")
 	fs.Usage = func() {
 		fmt.Fprintf(errOut, "usage: %s admin [-addr %s] [-timeout D] COMMAND\ncommands:\n", binary, defaultAddr)
-		for _, name := range sortedNames(cmds) {
+		for _, name := range slices.Sorted(maps.Keys(cmds)) {
 			fmt.Fprintf(errOut, "  %s\n", cmds[name].Usage)
 		}
 	}
@@ -83,15 +84,6 @@ func Main(binary, defaultAddr string, cmds map[string]Command, args []string, ou
 	}
 	_, err = fmt.Fprintf(out, "%s\n", pretty.Bytes())
 	return err
-}
-
-func sortedNames(cmds map[string]Command) []string {
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // ID parses an entity id as operators find it: base64url as in links

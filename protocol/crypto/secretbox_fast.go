@@ -1,6 +1,9 @@
 package crypto
 
-import "crypto/subtle"
+import (
+	"crypto/subtle"
+	"slices"
+)
 
 // sealBox appends the NaCl secretbox of msg under K' = HSalsa20(key, 0)
 // (the reference's pre-keying, §2.9) to dst: tag ‖ ciphertext, the bytes
@@ -12,7 +15,8 @@ import "crypto/subtle"
 // tag covers the ciphertext. dst must not overlap msg.
 func sealBox(dst []byte, key *[KeySize]byte, nonce *[NonceSize]byte, msg []byte) []byte {
 	st := newSbState(key, nonce)
-	ret, out := grow(dst, TagSize+len(msg))
+	ret := slices.Grow(dst, TagSize+len(msg))[:len(dst)+TagSize+len(msg)]
+	out := ret[len(dst):]
 	ct := out[TagSize:]
 	st.ks.xor(ct, msg)
 	st.mac.Write(ct)
@@ -35,18 +39,7 @@ func openBox(dst []byte, key *[KeySize]byte, nonce *[NonceSize]byte, box []byte)
 	if subtle.ConstantTimeCompare(tag[:], box[:TagSize]) != 1 {
 		return nil, false
 	}
-	ret, out := grow(dst, len(ct))
-	st.ks.xor(out, ct)
+	ret := slices.Grow(dst, len(ct))[:len(dst)+len(ct)]
+	st.ks.xor(ret[len(dst):], ct)
 	return ret, true
-}
-
-// grow extends b by n bytes, returning the whole slice and the new part.
-func grow(b []byte, n int) (whole, tail []byte) {
-	if total := len(b) + n; cap(b) >= total {
-		whole = b[:total]
-	} else {
-		whole = make([]byte, total)
-		copy(whole, b)
-	}
-	return whole, whole[len(b):]
 }

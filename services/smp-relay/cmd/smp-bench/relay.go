@@ -56,9 +56,10 @@ func initRelay(bin string) (dir, port string, err error) {
 	return dir, port, nil
 }
 
-// startRelay starts the relay and waits until it answers PING; it returns
-// the time that took.
-func startRelay(bin, dir, port string, extra ...string) (*relayProc, time.Duration, error) {
+// startRelay starts the relay, with env added to this process's
+// environment, and waits until it answers PING; it returns the time that
+// took.
+func startRelay(bin, dir, port string, env ...string) (*relayProc, time.Duration, error) {
 	out, err := exec.Command(bin, "address", "--data", dir).Output()
 	if err != nil {
 		return nil, 0, fmt.Errorf("address: %w", err)
@@ -71,8 +72,8 @@ func startRelay(bin, dir, port string, extra ...string) (*relayProc, time.Durati
 	if err != nil {
 		return nil, 0, err
 	}
-	args := append([]string{"start", "--data", dir, "--grpc", "off", "--metrics", metrics, "--log-level", "warn"}, extra...)
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, "start", "--data", dir, "--grpc", "off", "--metrics", metrics, "--log-level", "warn")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -57,9 +57,7 @@ func throughput(o options, proxied bool) (*throughputResult, error) {
 		}
 		defer os.RemoveAll(pdir)
 		// The destination is on 127.0.0.1, which a proxy refuses by default.
-		os.Setenv("SMP_RELAY_PROXY_ALLOW_PRIVATE", "true")
-		pr, _, err := startRelay(o.relay, pdir, pport)
-		os.Unsetenv("SMP_RELAY_PROXY_ALLOW_PRIVATE")
+		pr, _, err := startRelay(o.relay, pdir, pport, "SMP_RELAY_PROXY_ALLOW_PRIVATE=true")
 		if err != nil {
 			return nil, err
 		}

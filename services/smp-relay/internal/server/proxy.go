@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/hex"
@@ -280,7 +281,7 @@ func (h *handlerCtx) proxyRelay(ctx context.Context, cmd smp.PRXY) []out {
 	}
 	// The command's fields may alias the block's pooled buffer, which is
 	// reused once this returns: the goroutine gets copies.
-	dest := smp.SMPServer{Hosts: slices.Clone(cmd.Server.Hosts), Port: cmd.Server.Port, KeyHash: clone(cmd.Server.KeyHash)}
+	dest := smp.SMPServer{Hosts: slices.Clone(cmd.Server.Hosts), Port: cmd.Server.Port, KeyHash: bytes.Clone(cmd.Server.KeyHash)}
 	return h.proxyAsync(ctx, false, func(ctx context.Context) smp.Message {
 		c, err := s.proxy.connect(ctx, dest)
 		if err != nil {
@@ -318,9 +319,9 @@ func (h *handlerCtx) proxyForward(ctx context.Context, cmd smp.PFWD) []out {
 		return []out{{corrID: h.r.corrID, entityID: h.r.entityID, msg: smp.ERR{Err: brokerTransport(smp.TransportError{Code: smp.TransportVersion})}}}
 	}
 	// Copies, as in proxyRelay.
-	fwd := smp.FwdTransmission{CorrID: clone(h.r.corrID), Version: cmd.Version,
-		ClientKey:       crypto.PublicKey{Alg: cmd.ClientKey.Alg, Raw: clone(cmd.ClientKey.Raw)},
-		EncTransmission: clone(cmd.EncTransmission)}
+	fwd := smp.FwdTransmission{CorrID: bytes.Clone(h.r.corrID), Version: cmd.Version,
+		ClientKey:       crypto.PublicKey{Alg: cmd.ClientKey.Alg, Raw: bytes.Clone(cmd.ClientKey.Raw)},
+		EncTransmission: bytes.Clone(cmd.EncTransmission)}
 	return h.proxyAsync(ctx, true, func(ctx context.Context) smp.Message {
 		r, err := c.Forward(ctx, fwd)
 		if err != nil {
@@ -344,7 +345,7 @@ func (h *handlerCtx) proxyErr(p smp.ProxyError) []out {
 // answer before its last flush; a PRXY still connecting is not waited for.
 func (h *handlerCtx) proxyAsync(ctx context.Context, wait bool, run func(context.Context) smp.Message) []out {
 	c := h.c
-	corrID, entityID := clone(h.r.corrID), clone(h.r.entityID)
+	corrID, entityID := bytes.Clone(h.r.corrID), bytes.Clone(h.r.entityID)
 	select {
 	case c.proxySem <- struct{}{}:
 	case <-ctx.Done():
@@ -409,5 +410,3 @@ func brokerTransport(t smp.TransportError) smp.ErrorType {
 func intersect(a, b encoding.VersionRange) encoding.VersionRange {
 	return encoding.VersionRange{Min: max(a.Min, b.Min), Max: min(a.Max, b.Max)}
 }
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }

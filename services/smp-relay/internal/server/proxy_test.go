@@ -9,7 +9,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/encoding"
@@ -386,5 +388,51 @@ func TestProxyConcurrentSenders(t *testing.T) {
 				t.Fatalf("ACK: %T", resp)
 			}
 		}
+	}
+}
+
+// TestProxySlowAndVanishedDestination: a destination that accepts TCP and
+// never answers costs a PRXY its timeout (PROXY BROKER TIMEOUT), and a
+// destination that goes away after PKEY makes the next PFWD fail with a
+// PROXY error; the proxy's client connection keeps working throughout.
+func TestProxySlowAndVanishedDestination(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	a := startServer(t, "", nil, func(o *Options) { o.ProxyAllowPrivate = true; o.ProxyTimeout = 300 * time.Millisecond })
+	c := dial(t, a)
+	expectErr(t, c.cmd(nil, nil, smp.PRXY{Server: smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: portOf(t, silent.Addr().String()), KeyHash: make([]byte, 32)}}),
+		"PROXY BROKER TIMEOUT")
+
+	b := startServer(t, "", nil, nil)
+	rcv := dial(t, b)
+	q := rcv.newQueue(true)
+	bSrv := smp.SMPServer{Hosts: []string{"127.0.0.1"}, Port: portOf(t, b.addr), KeyHash: b.id.KeyHash}
+	pk, ok := c.cmd(nil, nil, smp.PRXY{Server: bSrv}).(smp.PKEY)
+	if !ok {
+		t.Fatal("PRXY to a live destination failed")
+	}
+	leaf, _ := x509.ParseCertificate(pk.CertChain[0])
+	relayKey, _ := crypto.VerifySignedKeyDER(crypto.PublicKey{Alg: crypto.Ed25519, Raw: leaf.PublicKey.(ed25519.PublicKey)}, pk.SignedKey)
+	b.stop()
+	x := newSenderTx(t, 14, pk.SessionID, relayKey, q.sid, smp.SEND{Body: []byte("lost")}, nil)
+	pfwd, _ := smp.EncodeCommand(c.s.Version, smp.PFWD{Version: 14, ClientKey: x.clientKey.Public(), EncTransmission: x.encT})
+	resp := c.wait(c.sendRawCorr(x.corrID, pk.SessionID, nil, pfwd))
+	if e, ok := resp.(smp.ERR); !ok || !strings.HasPrefix(e.Err.String(), "PROXY ") {
+		t.Fatalf("PFWD to a vanished destination: %T %+v", resp, resp)
+	}
+	if _, ok := c.cmd(nil, nil, smp.PING{}).(smp.PONG); !ok {
+		t.Fatal("the client connection did not survive")
 	}
 }
