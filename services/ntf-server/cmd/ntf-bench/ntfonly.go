@@ -196,11 +196,16 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 		}
 	}()
 	time.Sleep(time.Second) // warm up
+	stopProfile, err := startProfile(o.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
 	cpu0, self0 := ns.cpu(), selfCPU()
 	t0 := time.Now()
 	measuring.Store(true)
 	time.Sleep(o.duration)
 	measuring.Store(false)
+	stopProfile()
 	elapsed := time.Since(t0)
 	n := inWindow.Load()
 	cpu1, self1 := ns.cpu(), selfCPU()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -275,4 +276,24 @@ func (n *ntfServer) start() (time.Duration, error) {
 
 func (n *ntfServer) dial(ctx context.Context) (*ntftest.Client, error) {
 	return ntftest.Dial(ctx, n.addr, n.key, nil)
+}
+
+// startProfile starts the bench process's CPU profile into path ("": none)
+// and returns what stops it.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

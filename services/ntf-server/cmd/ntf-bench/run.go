@@ -18,6 +18,7 @@ type options struct {
 	phases     string
 	apnsKey    string
 	apnsKeyID  string
+	cpuProfile string
 }
 
 type row struct{ metric, value, note string }

@@ -53,6 +53,7 @@ type Config struct {
 // Client pushes to APNs; one HTTP/2 client per provider host.
 type Client struct {
 	cfg     Config
+	topic   []string // the apns-topic header value
 	tok     *token.Token
 	mu      sync.Mutex
 	clients map[ntf.Provider]*apns2.Client
@@ -73,6 +74,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:     cfg,
+		topic:   []string{cfg.Topic},
 		tok:     &token.Token{AuthKey: cfg.Key, KeyID: cfg.KeyID, TeamID: cfg.TeamID},
 		clients: map[ntf.Provider]*apns2.Client{},
 	}, nil
@@ -121,17 +123,7 @@ func (c *Client) Push(ctx context.Context, n push.Notification) error {
 	if err != nil {
 		return err
 	}
-	an := &apns2.Notification{
-		DeviceToken: string(n.DeviceToken),
-		Topic:       c.cfg.Topic,
-		Payload:     n.Payload,
-		PushType:    apns2.PushTypeAlert,
-	}
-	if n.Kind.Background() {
-		an.PushType = apns2.PushTypeBackground
-		an.Priority = apns2.PriorityLow
-	}
-	res, err := cl.PushWithContext(ctx, an)
+	status, reason, err := c.send(ctx, cl, n)
 	if err != nil {
 		// connection or timeout: the reference retries these [APNS
 		// PPConnection]. A *url.Error names the URL, which holds the device
@@ -142,7 +134,7 @@ func (c *Client) Push(ctx context.Context, n push.Notification) error {
 		}
 		return fmt.Errorf("%w: %v", push.ErrRetry, err)
 	}
-	return Classify(res.StatusCode, res.Reason)
+	return Classify(status, reason)
 }
 
 // Classify maps an APNs response to nil or a push error.

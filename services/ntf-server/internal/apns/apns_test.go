@@ -1,17 +1,24 @@
 package apns
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sideshow/apns2"
 	"github.com/sideshow/apns2/token"
 
 	"github.com/simplexgo/protocol/ntf"
@@ -232,5 +239,89 @@ func TestJWTRefresh(t *testing.T) {
 	}
 	if rej := f2.Rejected(); len(rej) != 1 || rej[0].Reason != "ExpiredProviderToken" {
 		t.Fatalf("rejected %+v", rej)
+	}
+}
+
+// TestPayloadsAreCompactJSON: apns2.Client.Push sends json.Marshal of the
+// notification, which for a []byte payload is the payload compacted (and
+// HTML-escaped). Push requests skip that step, so every body package ntf
+// builds must already be exactly what apns2 would send.
+func TestPayloadsAreCompactJSON(t *testing.T) {
+	var nonce [24]byte
+	rand.Read(nonce[:])
+	enc := make([]byte, 3072+16)
+	rand.Read(enc)
+	for _, p := range [][]byte{
+		ntf.VerificationPayload(nonce, enc[:40]),
+		ntf.MessagePayload(nonce, enc),
+		ntf.MessagePayload(nonce, nil),
+		ntf.CheckMessagesPayload(),
+	} {
+		got, err := json.Marshal(&apns2.Notification{Payload: p})
+		if err != nil || !bytes.Equal(got, p) {
+			t.Errorf("apns2 would send %s (%v)\nnot %s", got, err, p)
+		}
+	}
+}
+
+// TestRequestMatchesApns2 sends the same pushes through Client and through
+// apns2.Client.Push (same provider token) to a recording HTTP/2 server:
+// method, path, every header and the body must be equal.
+func TestRequestMatchesApns2(t *testing.T) {
+	type request struct {
+		method, path string
+		header       http.Header
+		body         []byte
+	}
+	reqs := make(chan request, 2)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.ProtoMajor != 2 {
+			t.Errorf("HTTP/%d", r.ProtoMajor)
+		}
+		reqs <- request{r.Method, r.URL.Path, r.Header, b}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	key, err := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	c, err := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: pool,
+		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := c.client(ntf.ProviderAPNSTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nonce [24]byte
+	for _, n := range []push.Notification{
+		{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.Verification, Payload: ntf.VerificationPayload(nonce, []byte("code"))},
+		{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.Message, Payload: ntf.MessagePayload(nonce, []byte("msg"))},
+		{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()},
+	} {
+		if err := c.Push(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+		got := <-reqs
+		an := &apns2.Notification{DeviceToken: dev, Topic: topic, Payload: n.Payload, PushType: apns2.PushTypeAlert}
+		if n.Kind.Background() {
+			an.PushType, an.Priority = apns2.PushTypeBackground, apns2.PriorityLow
+		}
+		if res, err := ours.Push(an); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("apns2 Push: %v %v", res, err)
+		}
+		want := <-reqs
+		if got.method != want.method || got.path != want.path || !bytes.Equal(got.body, want.body) {
+			t.Errorf("%v: %s %s %s, apns2 %s %s %s", n.Kind, got.method, got.path, got.body, want.method, want.path, want.body)
+		}
+		if !reflect.DeepEqual(got.header, want.header) {
+			t.Errorf("%v: headers\n%v\napns2\n%v", n.Kind, got.header, want.header)
+		}
 	}
 }

@@ -1,0 +1,73 @@
+package apns
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/sideshow/apns2"
+
+	"github.com/simplexgo/services/ntf-server/internal/push"
+)
+
+// maxErrorBody bounds the JSON error body read from APNs ({"reason": …,
+// "timestamp": …} is a few dozen bytes).
+const maxErrorBody = 4096
+
+// send makes the request apns2.Client.Push would make for this push and
+// returns the status and APNs reason. It uses the apns2 client's host,
+// provider token (apns2 renews the JWT) and HTTP/2 client, but not its
+// Push: Push runs the body through encoding/json, which re-validates and
+// compacts any JSON it is given (a 4 KB message push: ~55 µs, a quarter of
+// the server's CPU per notification). The bodies here are built by
+// package ntf as compact JSON (TestPayloadsAreCompactJSON), so they go out
+// as they are. Headers are set as apns2 sets them [apns2 setHeaders] for
+// the fields the reference uses [APNS apnsRequest]; on 200 the (empty)
+// body is not decoded.
+func (c *Client) send(ctx context.Context, cl *apns2.Client, n push.Notification) (status int, reason string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Host+"/3/device/"+string(n.DeviceToken), bytes.NewReader(n.Payload))
+	if err != nil {
+		return 0, "", err
+	}
+	pushType := apns2.PushTypeAlert
+	h := http.Header{
+		"Content-Type":   contentType,
+		"Apns-Topic":     c.topic,
+		"Authorization":  {"bearer " + cl.Token.GenerateIfExpired()},
+		"Apns-Push-Type": nil,
+	}
+	if n.Kind.Background() {
+		pushType = apns2.PushTypeBackground
+		h["Apns-Priority"] = priorityLow
+	}
+	h["Apns-Push-Type"] = []string{string(pushType)}
+	req.Header = h
+	res, err := cl.HTTPClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		// Drain so that the stream ends cleanly (APNs sends no body on 200).
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxErrorBody))
+		return res.StatusCode, "", nil
+	}
+	var r struct {
+		Reason string `json:"reason"`
+	}
+	// As apns2: an error body that is not JSON is an error (retried), an
+	// empty one leaves the reason empty.
+	if err := json.NewDecoder(io.LimitReader(res.Body, maxErrorBody)).Decode(&r); err != nil && err != io.EOF {
+		return 0, "", fmt.Errorf("APNs %d: error body: %w", res.StatusCode, err)
+	}
+	return res.StatusCode, r.Reason, nil
+}
+
+// Header values shared by every request (the transport only reads them).
+var (
+	contentType = []string{"application/json; charset=utf-8"}
+	priorityLow = []string{"5"} // apns2.PriorityLow
+)
