@@ -186,11 +186,14 @@ func barePath(o options, base string, chunks [][]byte) (*path, error) {
 		io.Copy(io.Discard, resp.Body) // the empty answer
 		return resp.Body.Close()
 	}
+	first := &turnarounds{}
 	get := func(i int) error {
+		t0 := time.Now()
 		resp, err := post("get", i, nil)
 		if err != nil {
 			return err
 		}
+		first.add(time.Since(t0))
 		defer resp.Body.Close()
 		n, err := io.CopyBuffer(onlyWriter{io.Discard}, resp.Body, make([]byte, readPiece))
 		if err != nil {
@@ -216,6 +219,7 @@ func barePath(o options, base string, chunks [][]byte) (*path, error) {
 		up:    func(r int) (result, error) { return phase(o, phaseName("bare-upload", r), nil, chunks, put) },
 		down:  func(r int) (result, error) { return phase(o, phaseName("bare-download", r), nil, chunks, get) },
 		rss:   func() int64 { return 0 },
+		first: first,
 		close: func() { c.Close(); cancel(); s.close() },
 	}, nil
 }

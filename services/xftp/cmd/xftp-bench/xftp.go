@@ -67,7 +67,9 @@ func forEach(n, par int, fn func(i int) error) error {
 type path struct {
 	up, down func(round int) (result, error)
 	rss      func() int64 // the server process's RSS (0 for the bare path)
-	close    func()
+	// first is each downloaded chunk's time to its response's first bytes.
+	first *turnarounds
+	close func()
 }
 
 // phaseName names a phase's profiles: name, and name-rN after round 1.
@@ -133,8 +135,10 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 		files[i] = stored{rcv: rcv, rid: ids.RecipientIDs[0], digest: d}
 		return nil
 	}
+	first := &turnarounds{}
 	download := func(i int) error {
 		f := files[i]
+		t0 := time.Now()
 		dh, err := crypto.GenerateKey(crypto.X25519, rand.Reader)
 		if err != nil {
 			return err
@@ -147,6 +151,7 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 		if err != nil {
 			return fmt.Errorf("FGET: %w", err)
 		}
+		first.add(time.Since(t0))
 		defer r.Body.Close()
 		file, ok := r.Resp.(xftp.FILE)
 		if !ok {
@@ -185,6 +190,7 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 		up:    func(r int) (result, error) { return phase(o, phaseName("xftp-upload", r), srv, chunks, upload) },
 		down:  func(r int) (result, error) { return phase(o, phaseName("xftp-download", r), srv, chunks, download) },
 		rss:   srv.rss,
+		first: first,
 		close: func() { c.Close(); cancel(); srv.stop() },
 	}, nil
 }
