@@ -328,6 +328,22 @@ func TestPNMessages(t *testing.T) {
 	if s := EncodePNMessages([]PNMessageData{m1, m2}); s != want {
 		t.Fatalf("encode =\n %q\nwant\n %q", s, want)
 	}
+	if b := AppendPNMessages([]byte("x"), []PNMessageData{m1, m2}); string(b) != "x"+want {
+		t.Fatalf("append = %q", b)
+	}
+	// the list without its oldest entry is the suffix after the first ';'
+	m3 := m1
+	m3.Timestamp, m3.EncMeta = 42, nil
+	enc := AppendPNMessages(nil, []PNMessageData{m1, m2, m3})
+	for i := range 3 {
+		if got, want := string(enc), EncodePNMessages([]PNMessageData{m1, m2, m3}[i:]); got != want {
+			t.Fatalf("after dropping %d: %q, want %q", i, got, want)
+		}
+		enc = DropOldest(enc)
+	}
+	if string(enc) != m3.String() {
+		t.Fatalf("dropping the last entry: %q", enc)
+	}
 	ms, err := ParsePNMessages(want)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package ntf
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -35,19 +36,46 @@ type PNMessageData struct {
 
 // String returns "<queue> <ts> <nonce> <encMeta>", base64url fields
 // [NP StrEncoding PNMessageData].
-func (m PNMessageData) String() string {
-	return m.Queue.String() + " " + strconv.FormatInt(m.Timestamp, 10) + " " +
-		address.B64(m.Nonce[:]) + " " + address.B64(m.EncMeta)
+func (m PNMessageData) String() string { return string(m.Append(nil)) }
+
+// Append appends the text form (String) to b.
+func (m PNMessageData) Append(b []byte) []byte {
+	b = append(b, m.Queue.String()...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, m.Timestamp, 10)
+	b = append(b, ' ')
+	b = b64URL.AppendEncode(b, m.Nonce[:])
+	b = append(b, ' ')
+	return b64URL.AppendEncode(b, m.EncMeta)
 }
+
+// b64URL is address.B64's encoding (base64url with padding).
+var b64URL = base64.URLEncoding
 
 // EncodePNMessages joins entries with ';' (',' separates hosts)
 // [NP encodePNMessages]. The official server sends at most 6, oldest first.
-func EncodePNMessages(ms []PNMessageData) string {
-	s := make([]string, len(ms))
+func EncodePNMessages(ms []PNMessageData) string { return string(AppendPNMessages(nil, ms)) }
+
+// AppendPNMessages appends EncodePNMessages(ms) to b. No entry contains
+// ';', so the list without its oldest entries is a suffix of the
+// encoding: the one after the first ';' (DropOldest).
+func AppendPNMessages(b []byte, ms []PNMessageData) []byte {
 	for i, m := range ms {
-		s[i] = m.String()
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = m.Append(b)
 	}
-	return strings.Join(s, ";")
+	return b
+}
+
+// DropOldest returns an encoded list (AppendPNMessages) without its first
+// (oldest) entry; a single entry is returned as it is.
+func DropOldest(enc []byte) []byte {
+	if i := bytes.IndexByte(enc, ';'); i >= 0 {
+		return enc[i+1:]
+	}
+	return enc
 }
 
 // ParsePNMessages parses a ';'-separated, non-empty list of entries
@@ -126,25 +154,29 @@ const (
 // registration code:
 // {"aps":{"content-available":1},"notificationData":{"nonce":N,"verification":E}}.
 func VerificationPayload(nonce [24]byte, encCode []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"aps":{"content-available":1},"notificationData":{"nonce":"`)
-	b.WriteString(address.B64(nonce[:]))
-	b.WriteString(`","verification":"`)
-	b.WriteString(address.B64(encCode))
-	b.WriteString(`"}}`)
-	return b.Bytes()
+	return jsonPayload(verificationHead, nonce[:], `","verification":"`, encCode, `"}}`)
 }
 
 // MessagePayload returns the alert push carrying the encrypted message list:
 // {"aps":{"mutable-content":1,"alert":…,"category":…},"notificationData":{"message":E,"nonce":N}}.
 func MessagePayload(nonce [24]byte, encMessages []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"aps":{"mutable-content":1,"alert":"` + MessageAlert + `","category":"` + MessageCategory + `"},"notificationData":{"message":"`)
-	b.WriteString(address.B64(encMessages))
-	b.WriteString(`","nonce":"`)
-	b.WriteString(address.B64(nonce[:]))
-	b.WriteString(`"}}`)
-	return b.Bytes()
+	return jsonPayload(messageHead, encMessages, `","nonce":"`, nonce[:], `"}}`)
+}
+
+const (
+	verificationHead = `{"aps":{"content-available":1},"notificationData":{"nonce":"`
+	messageHead      = `{"aps":{"mutable-content":1,"alert":"` + MessageAlert + `","category":"` + MessageCategory + `"},"notificationData":{"message":"`
+)
+
+// jsonPayload returns head b64(a) mid b64(b) tail in one allocation of
+// the exact size (a message push is ~4 KB).
+func jsonPayload(head string, a []byte, mid string, b []byte, tail string) []byte {
+	out := make([]byte, 0, len(head)+b64URL.EncodedLen(len(a))+len(mid)+b64URL.EncodedLen(len(b))+len(tail))
+	out = append(out, head...)
+	out = b64URL.AppendEncode(out, a)
+	out = append(out, mid...)
+	out = b64URL.AppendEncode(out, b)
+	return append(out, tail...)
 }
 
 // CheckMessagesPayload returns the periodic background push (TCRN):

@@ -95,7 +95,7 @@ func serve(ctx context.Context, stop func(), args []string, ready func()) error 
 	if err != nil {
 		return err
 	}
-	sub := subscriber.New(subscriber.Options{Store: st, OnNMSG: srv.HandleNMSG, Metrics: m, Logger: log})
+	sub := subscriber.New(subscriber.Options{Store: st, OnNMSG: srv.HandleNMSGs, Metrics: m, Logger: log})
 	srv.SetSubscriber(sub)
 	n, err := sub.Start()
 	if err != nil {
@@ -103,7 +103,7 @@ func serve(ctx context.Context, stop func(), args []string, ready func()) error 
 	}
 	log.Info("Resubscribing", "subscriptions", n)
 	if c.NATSURL != "" {
-		feed, err := natsfeed.Start(natsfeed.Options{URL: c.NATSURL, Resolve: sub.ServerByKeyHash, OnNMSG: srv.HandleNMSG,
+		feed, err := natsfeed.Start(natsfeed.Options{URL: c.NATSURL, Resolve: sub.ServerByKeyHash, OnNMSG: srv.HandleNMSGs,
 			Metrics: m, Logger: log})
 		if err != nil {
 			return err

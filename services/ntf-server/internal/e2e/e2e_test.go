@@ -102,7 +102,7 @@ func (s *ntfStack) start() {
 	if s.srv, err = server.New(server.Options{Identity: s.ident, Store: s.st, Pushes: s.disp, Metrics: s.m}); err != nil {
 		t.Fatal(err)
 	}
-	s.sub = subscriber.New(subscriber.Options{Store: s.st, OnNMSG: s.srv.HandleNMSG, Metrics: s.m, MinBackoff: 20 * time.Millisecond,
+	s.sub = subscriber.New(subscriber.Options{Store: s.st, OnNMSG: s.srv.HandleNMSGs, Metrics: s.m, MinBackoff: 20 * time.Millisecond,
 		MaxBackoff: 200 * time.Millisecond, Timeout: 5 * time.Second})
 	s.srv.SetSubscriber(s.sub)
 	if _, err := s.sub.Start(); err != nil {

@@ -20,7 +20,7 @@ func TestNATSFastPath(t *testing.T) {
 	r := startRelay(t, "--embedded-nats", "--nats-listen", "127.0.0.1:"+strconv.Itoa(natsPort))
 	s := newStack(t)
 	feed, err := natsfeed.Start(natsfeed.Options{URL: fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
-		Resolve: s.sub.ServerByKeyHash, OnNMSG: s.srv.HandleNMSG, Metrics: s.m})
+		Resolve: s.sub.ServerByKeyHash, OnNMSG: s.srv.HandleNMSGs, Metrics: s.m})
 	if err != nil {
 		t.Fatal(err)
 	}

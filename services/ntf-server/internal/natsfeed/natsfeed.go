@@ -16,6 +16,7 @@ import (
 
 	eventsv1 "github.com/simplexgo/proto/simplexgo/events/v1"
 	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/protocol/ntf"
 	"github.com/simplexgo/services/ntf-server/internal/metrics"
 	"github.com/simplexgo/services/ntf-server/internal/subscriber"
 )
@@ -81,9 +82,9 @@ func (f *Feed) handle(m *nats.Msg) {
 		count.WithLabelValues("nats_unknown_server").Inc()
 		return
 	}
-	var nonce [24]byte
-	copy(nonce[:], ev.Nonce)
-	f.o.OnNMSG(srv, ev.NotifierId, nonce, ev.EncryptedMeta)
+	n := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: ev.NotifierId}, EncMeta: ev.EncryptedMeta}
+	copy(n.Nonce[:], ev.Nonce)
+	f.o.OnNMSG([]ntf.PNMessageData{n})
 }
 
 // Close unsubscribes and disconnects.

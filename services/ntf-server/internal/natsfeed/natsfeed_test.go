@@ -8,6 +8,7 @@ import (
 
 	eventsv1 "github.com/simplexgo/proto/simplexgo/events/v1"
 	"github.com/simplexgo/protocol/address"
+	"github.com/simplexgo/protocol/ntf"
 	"github.com/simplexgo/services/ntf-server/internal/metrics"
 )
 
@@ -24,8 +25,10 @@ func newFeed(calls *[]call) *Feed {
 	srv := address.ServerAddress{Scheme: address.SchemeSMP, KeyHash: keyHash, Hosts: []string{"smp.example.com"}}
 	return &Feed{o: Options{
 		Resolve: func(kh []byte) (address.ServerAddress, bool) { return srv, bytes.Equal(kh, keyHash) },
-		OnNMSG: func(s address.ServerAddress, nid []byte, nonce [24]byte, meta []byte) {
-			*calls = append(*calls, call{s, nid, nonce, meta})
+		OnNMSG: func(ms []ntf.PNMessageData) {
+			for _, m := range ms {
+				*calls = append(*calls, call{m.Queue.Server, m.Queue.NotifierID, m.Nonce, m.EncMeta})
+			}
 		},
 		Metrics: metrics.New(),
 	}}

@@ -15,15 +15,22 @@ import (
 )
 
 // encrypt returns a fresh nonce and box(token DH secret, nonce,
-// pad(data, PaddedLen)) [APNS apnsNotification encrypt, MC cbEncrypt].
-func (s *Server) encrypt(tk store.Token, data []byte) ([24]byte, []byte, error) {
+// pad(data, PaddedLen)) [APNS apnsNotification encrypt, MC cbEncrypt],
+// appended to dst.
+func (s *Server) encrypt(dst []byte, tk store.Token, data []byte) ([24]byte, []byte, error) {
 	var nonce [24]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nonce, nil, err
 	}
-	box, err := crypto.BoxPadded(tk.DHSecret, nonce, data, s.opts.PaddedLen)
+	box, err := crypto.AppendBoxPadded(dst, tk.DHSecret, nonce, data, s.opts.PaddedLen)
 	return nonce, box, err
 }
+
+// scratch holds a message push's encoded list and box until the push
+// body (base64 of the box) is made.
+type scratch struct{ list, box []byte }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // enqueue queues a push for tk; done gets the final outcome.
 func (s *Server) enqueue(tk store.Token, kind push.Kind, payload []byte, done func(error)) {
@@ -84,7 +91,7 @@ func (s *Server) sendVerification(tk store.Token) {
 		confirm(nil)
 		return
 	}
-	nonce, enc, err := s.encrypt(tk, tk.RegCode)
+	nonce, enc, err := s.encrypt(nil, tk, tk.RegCode)
 	if err != nil {
 		s.log.Error("EncryptFailed", "err", err)
 		return
@@ -92,33 +99,48 @@ func (s *Server) sendVerification(tk store.Token) {
 	s.enqueue(tk, push.Verification, ntf.VerificationPayload(nonce, enc), confirm)
 }
 
-// HandleNMSG is called by the subscriber for each NMSG: it records the
-// notification and pushes the token's last notifications [NS ntfSubscriber
-// receiveSMP, NST addTokenLastNtf]. The timestamp is when NMSG arrived.
+// HandleNMSGs is called by the subscriber (and the NATS feed) with the
+// NMSGs that arrived together: it records the notifications and pushes
+// each token's last notifications [NS ntfSubscriber receiveSMP, NST
+// addTokenLastNtf]. The timestamp is when NMSG arrived.
 //
 // The same notification may arrive twice, over NSUB and over NATS: the
 // second copy (same notifier id and nonce) is dropped.
 //
 // Recording happens on the NMSG writer: the SMP connection's reader only
-// queues the notification, so it never waits for the disk, and the writer
-// records everything queued meanwhile in one transaction (one fsync). A
-// full queue blocks the caller, which stops reading that SMP connection.
-func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
-	if s.seen.dup(string(notifierID) + string(nonce[:])) {
-		s.m.NtfsReceived.WithLabelValues("duplicate").Inc()
+// queues the notifications, so it never waits for the disk, and the
+// writer records everything queued meanwhile in one transaction (one
+// fsync). A full queue blocks the caller, which stops reading that SMP
+// connection.
+func (s *Server) HandleNMSGs(ms []ntf.PNMessageData) {
+	now := s.opts.Now().Unix()
+	keep := ms[:0]
+	for _, m := range ms {
+		if s.seen.dup(string(m.Queue.NotifierID) + string(m.Nonce[:])) {
+			s.m.NtfsReceived.WithLabelValues("duplicate").Inc()
+			continue
+		}
+		m.Timestamp = now
+		keep = append(keep, m)
+	}
+	if len(keep) == 0 {
 		return
 	}
-	m := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID},
-		Timestamp: s.opts.Now().Unix(), Nonce: nonce, EncMeta: encMeta}
 	s.nmsgOnce.Do(func() { go s.runNMSGWriter() })
 	select {
-	case s.nmsgs <- m:
+	case s.nmsgs <- keep:
 	case <-s.nmsgStop:
-		s.m.NtfsReceived.WithLabelValues("shutdown").Inc()
+		s.m.NtfsReceived.WithLabelValues("shutdown").Add(float64(len(keep)))
 	}
 }
 
-// nmsgBatch bounds the notifications recorded in one transaction.
+// HandleNMSG handles one notification (HandleNMSGs).
+func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
+	s.HandleNMSGs([]ntf.PNMessageData{{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID}, Nonce: nonce, EncMeta: encMeta}})
+}
+
+// nmsgBatch bounds the notifications recorded in one transaction (a
+// batch may exceed it by the last group taken).
 const nmsgBatch = 256
 
 // runNMSGWriter records queued notifications in batches and pushes each;
@@ -128,13 +150,13 @@ func (s *Server) runNMSGWriter() {
 	batch := make([]ntf.PNMessageData, 0, nmsgBatch)
 	for {
 		select {
-		case m := <-s.nmsgs:
-			batch = append(batch[:0], m)
+		case ms := <-s.nmsgs:
+			batch = append(batch[:0], ms...)
 		case <-s.nmsgStop:
 			for {
 				select {
-				case m := <-s.nmsgs:
-					batch = append(batch[:0], m)
+				case ms := <-s.nmsgs:
+					batch = append(batch[:0], ms...)
 					s.recordNMSGs(s.drainNMSGs(batch))
 				default:
 					return
@@ -145,12 +167,13 @@ func (s *Server) runNMSGWriter() {
 	}
 }
 
-// drainNMSGs adds what is queued now to batch, up to nmsgBatch.
+// drainNMSGs adds what is queued now to batch, while it holds fewer than
+// nmsgBatch.
 func (s *Server) drainNMSGs(batch []ntf.PNMessageData) []ntf.PNMessageData {
 	for len(batch) < nmsgBatch {
 		select {
-		case m := <-s.nmsgs:
-			batch = append(batch, m)
+		case ms := <-s.nmsgs:
+			batch = append(batch, ms...)
 		default:
 			return batch
 		}
@@ -185,25 +208,31 @@ func (s *Server) pushLastNtfs(r store.LastNtfResult) {
 	if tk.Provider == ntf.ProviderAPNSNull {
 		return
 	}
-	data := fitMessages(r.List, s.opts.PaddedLen)
-	nonceP, enc, err := s.encrypt(tk, data)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.list = ntf.AppendPNMessages(sc.list[:0], r.List)
+	data := fitMessages(sc.list, s.opts.PaddedLen)
+	nonceP, box, err := s.encrypt(sc.box[:0], tk, data)
 	if err != nil {
 		s.log.Error("EncryptFailed", "err", err)
 		return
 	}
-	s.enqueue(tk, push.Message, ntf.MessagePayload(nonceP, enc), nil)
+	sc.box = box
+	s.enqueue(tk, push.Message, ntf.MessagePayload(nonceP, box), nil)
 }
 
-// fitMessages encodes the list, dropping the oldest entries until it fits
-// in the padded length.
-func fitMessages(list []ntf.PNMessageData, paddedLen int) []byte {
-	for len(list) > 1 {
-		if b := ntf.EncodePNMessages(list); len(b)+2 <= paddedLen {
-			return []byte(b)
+// fitMessages drops the oldest entries of an encoded list
+// (ntf.AppendPNMessages) until it fits in the padded length with its
+// 2-byte length prefix; one entry is kept whatever its size.
+func fitMessages(enc []byte, paddedLen int) []byte {
+	for len(enc)+2 > paddedLen {
+		next := ntf.DropOldest(enc)
+		if len(next) == len(enc) {
+			break
 		}
-		list = list[1:]
+		enc = next
 	}
-	return []byte(ntf.EncodePNMessages(list))
+	return enc
 }
 
 // PeriodicOnce pushes "check messages" to every ACTIVE token whose TCRN

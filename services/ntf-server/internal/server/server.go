@@ -96,7 +96,7 @@ type Server struct {
 	seen         *recent // notifications already handled (NSUB and NATS)
 
 	// NMSG writer: HandleNMSG queues, runNMSGWriter records and pushes.
-	nmsgs    chan ntf.PNMessageData
+	nmsgs    chan []ntf.PNMessageData
 	nmsgOnce sync.Once
 	nmsgStop chan struct{} // closed by Shutdown
 	nmsgDone chan struct{} // closed when the writer has finished
@@ -144,7 +144,7 @@ func New(o Options) (*Server, error) {
 		tlsConf:      transport.ServerTLSConfig([]tls.Certificate{o.Identity.Certificate}, serverALPN),
 		cronInFlight: map[string]bool{},
 		seen:         newRecent(8192),
-		nmsgs:        make(chan ntf.PNMessageData, nmsgQueueLen),
+		nmsgs:        make(chan []ntf.PNMessageData, nmsgQueueLen),
 		nmsgStop:     make(chan struct{}),
 		nmsgDone:     make(chan struct{}),
 		conns:        map[*transport.Session]struct{}{},
@@ -202,8 +202,10 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// nmsgQueueLen bounds the notifications received and not yet recorded.
-const nmsgQueueLen = 4096
+// nmsgQueueLen bounds the groups of notifications received and not yet
+// recorded (a group is what one read of an SMP connection delivered, at
+// most 256 NMSGs; one, from NATS).
+const nmsgQueueLen = 512
 
 // Shutdown closes every connection, records the notifications already
 // queued (their pushes go to the dispatcher, which the caller closes

@@ -342,7 +342,7 @@ func TestPayloadSize(t *testing.T) {
 		list = append(list, ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: make([]byte, 24)},
 			Timestamp: 1 << 40, EncMeta: make([]byte, 144)})
 	}
-	data := fitMessages(list, DefaultPaddedLen)
+	data := fitMessages(ntf.AppendPNMessages(nil, list), DefaultPaddedLen)
 	box, err := crypto.BoxPadded(make([]byte, 32), [24]byte{}, data, DefaultPaddedLen)
 	if err != nil {
 		t.Fatal(err)
@@ -499,4 +499,26 @@ func TestNMSGBurst(t *testing.T) {
 	}
 	// after shutdown a notification is dropped, not blocked on
 	e.srv.HandleNMSG(srv, nid, [24]byte{0xff, 0xff}, make([]byte, 144))
+}
+
+// TestFitMessages: the oldest entries go first, the newest stays even
+// when it alone is too long.
+func TestFitMessages(t *testing.T) {
+	srv, err := address.ParseServer("smp://"+address.B64(make([]byte, 32))+"@smp.example.com", address.SchemeSMP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []ntf.PNMessageData
+	for i := range 4 {
+		list = append(list, ntf.PNMessageData{Queue: ntf.QueueNtf{Server: srv, NotifierID: []byte{byte(i)}}, Timestamp: int64(i), EncMeta: make([]byte, 100)})
+	}
+	one := len(list[0].String())
+	for _, c := range []struct{ paddedLen, keep int }{
+		{10000, 4}, {4*one + 3 + 2, 4}, {4*one + 3 + 1, 3}, {2*one + 1 + 2, 2}, {one + 2, 1}, {10, 1},
+	} {
+		got := string(fitMessages(ntf.AppendPNMessages(nil, list), c.paddedLen))
+		if want := ntf.EncodePNMessages(list[4-c.keep:]); got != want {
+			t.Errorf("padded length %d: %q, want the newest %d entries", c.paddedLen, got, c.keep)
+		}
+	}
 }

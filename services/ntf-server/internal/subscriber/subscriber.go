@@ -30,10 +30,17 @@ import (
 	"github.com/simplexgo/services/ntf-server/internal/store"
 )
 
-// NMSGFunc receives a notification: the queue's server (any address of
-// the subscription's server), notifier id, NMSG nonce and encrypted
-// metadata.
-type NMSGFunc func(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte)
+// NMSGFunc receives notifications that arrived together (from one read
+// of a connection), in order: each with its queue (the server is any
+// address of the subscription's server, the notifier id), NMSG nonce and
+// encrypted metadata; Timestamp is left for the receiver to set. The
+// slice and what it holds are the callee's to keep.
+type NMSGFunc func(ms []ntf.PNMessageData)
+
+// eventBatch bounds the events handled together: what the reader has
+// queued when the handler wakes up, so that the NMSGs of one block
+// reach OnNMSG (and the store, in one transaction) together.
+const eventBatch = 256
 
 // Options configure a Subscriber.
 type Options struct {
@@ -303,8 +310,22 @@ func (c *server) serve(ctx context.Context, cl *smpclient.Client) {
 	evDone := make(chan struct{})
 	go func() {
 		defer close(evDone)
+		evs := make([]smpclient.Event, 0, eventBatch)
 		for ev := range cl.Events() {
-			c.event(ev)
+			evs = append(evs[:0], ev)
+		drain:
+			for len(evs) < eventBatch {
+				select {
+				case ev, ok := <-cl.Events():
+					if !ok {
+						break drain
+					}
+					evs = append(evs, ev)
+				default:
+					break drain
+				}
+			}
+			c.events(evs)
 		}
 	}()
 	defer func() {
@@ -416,16 +437,38 @@ func subStatus(r smpclient.Result) (*ntf.SubStatus, string) {
 	return nil, "network"
 }
 
-// event handles a pushed message of the connection.
+// events handles pushed messages of the connection in order; runs of
+// NMSG go to OnNMSG together.
+func (c *server) events(evs []smpclient.Event) {
+	var ms []ntf.PNMessageData
+	for _, ev := range evs {
+		if msg, ok := ev.Msg.(smp.NMSG); ok {
+			m := ntf.PNMessageData{Queue: ntf.QueueNtf{Server: c.addr, NotifierID: ev.EntityID}, EncMeta: msg.EncMeta}
+			copy(m.Nonce[:], msg.Nonce)
+			ms = append(ms, m)
+			continue
+		}
+		if len(ms) > 0 {
+			c.nmsgs(ms)
+			ms = nil
+		}
+		c.event(ev)
+	}
+	if len(ms) > 0 {
+		c.nmsgs(ms)
+	}
+}
+
+func (c *server) nmsgs(ms []ntf.PNMessageData) {
+	if c.s.o.OnNMSG != nil {
+		c.s.o.OnNMSG(ms)
+	}
+}
+
+// event handles a pushed message of the connection other than NMSG.
 func (c *server) event(ev smpclient.Event) {
 	st, log := c.s.o.Store, c.s.o.Logger
 	switch msg := ev.Msg.(type) {
-	case smp.NMSG:
-		var nonce [24]byte
-		copy(nonce[:], msg.Nonce)
-		if c.s.o.OnNMSG != nil {
-			c.s.o.OnNMSG(c.addr, ev.EntityID, nonce, msg.EncMeta)
-		}
 	case smp.END, smp.DELD:
 		status := ntf.SubStatus{Code: ntf.SubEnd}
 		if _, ok := msg.(smp.DELD); ok {
