@@ -57,7 +57,27 @@ type polyMAC struct {
 }
 
 func newPolyMAC(key *[32]byte) *polyMAC {
-	m := &polyMAC{}
+	m := new(polyMAC)
+	m.init(key)
+	return m
+}
+
+// polySum writes the Poly1305 tag of msg under key to out without
+// allocating (the one-shot boxes).
+func polySum(out *[16]byte, msg []byte, key *[32]byte) {
+	if usePolyX4 {
+		var m polyMAC
+		m.init(key)
+		m.Write(msg)
+		m.Sum(out[:0])
+		return
+	}
+	poly1305.Sum(out, msg, key)
+}
+
+// init sets m for key; it overwrites every field.
+func (m *polyMAC) init(key *[32]byte) {
+	*m = polyMAC{}
 	// r clamped (r &= 0x0ffffffc0ffffffc0ffffffc0fffffff), split in limbs.
 	m.r[0] = uint64(binary.LittleEndian.Uint32(key[0:])) & 0x3ffffff
 	m.r[1] = uint64(binary.LittleEndian.Uint32(key[3:])>>2) & 0x3ffff03
@@ -81,7 +101,6 @@ func newPolyMAC(key *[32]byte) *polyMAC {
 			}
 		}
 	}
-	return m
 }
 
 // polyMul returns a·b mod 2^130 − 5 with limbs below 2^26 (+ a little in

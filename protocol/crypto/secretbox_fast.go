@@ -14,14 +14,28 @@ import (
 // key, the message is XORed with the keystream from byte 32 on, and the
 // tag covers the ciphertext. dst must not overlap msg.
 func sealBox(dst []byte, key *[KeySize]byte, nonce *[NonceSize]byte, msg []byte) []byte {
-	st := newSbState(key, nonce)
+	var (
+		ks      xsalsaStream
+		polyKey [32]byte
+		tag     [TagSize]byte
+	)
+	oneShotInit(&ks, &polyKey, key, nonce)
 	ret := slices.Grow(dst, TagSize+len(msg))[:len(dst)+TagSize+len(msg)]
 	out := ret[len(dst):]
 	ct := out[TagSize:]
-	st.ks.xor(ct, msg)
-	st.mac.Write(ct)
-	st.mac.Sum(out[:0])
+	ks.xor(ct, msg)
+	polySum(&tag, ct, &polyKey)
+	copy(out, tag[:])
 	return ret
+}
+
+// oneShotInit is newSbState for a box sealed or opened in one call, with
+// the state on the caller's stack: ks after the 32 bytes of Poly1305 key.
+func oneShotInit(ks *xsalsaStream, polyKey *[32]byte, key *[KeySize]byte, nonce *[NonceSize]byte) {
+	ks.init(key, nonce)
+	ks.refill()
+	copy(polyKey[:], ks.block[:32])
+	ks.off = 32
 }
 
 // openBox reverses sealBox, appending the plaintext to dst; false if the
@@ -31,15 +45,18 @@ func openBox(dst []byte, key *[KeySize]byte, nonce *[NonceSize]byte, box []byte)
 	if len(box) < TagSize {
 		return nil, false
 	}
-	st := newSbState(key, nonce)
+	var (
+		ks      xsalsaStream
+		polyKey [32]byte
+		tag     [TagSize]byte
+	)
+	oneShotInit(&ks, &polyKey, key, nonce)
 	ct := box[TagSize:]
-	st.mac.Write(ct)
-	var tag [TagSize]byte
-	st.mac.Sum(tag[:0])
+	polySum(&tag, ct, &polyKey)
 	if subtle.ConstantTimeCompare(tag[:], box[:TagSize]) != 1 {
 		return nil, false
 	}
 	ret := slices.Grow(dst, len(ct))[:len(dst)+len(ct)]
-	st.ks.xor(ret[len(dst):], ct)
+	ks.xor(ret[len(dst):], ct)
 	return ret, true
 }

@@ -37,11 +37,19 @@ type xsalsaStream struct {
 }
 
 func newXSalsaStream(key *[KeySize]byte, nonce *[NonceSize]byte) *xsalsaStream {
+	s := new(xsalsaStream)
+	s.init(key, nonce)
+	return s
+}
+
+// init sets s to the start of the keystream (one-shot boxes keep s on
+// their stack).
+func (s *xsalsaStream) init(key *[KeySize]byte, nonce *[NonceSize]byte) {
 	k1 := hsalsaZero(key)
-	s := &xsalsaStream{off: 64}
+	s.off = 64
 	salsa.HSalsa20(&s.key, (*[16]byte)(nonce[:16]), &k1, &salsa.Sigma)
 	copy(s.ctr[:8], nonce[16:])
-	return s
+	clear(s.ctr[8:])
 }
 
 func (s *xsalsaStream) advance(blocks uint64) {
