@@ -46,7 +46,8 @@ type Config struct {
 	URLs map[ntf.Provider]string
 	// RootCAs, if set, replaces the system roots (a local APNs).
 	RootCAs *x509.CertPool
-	// Timeout bounds one request; default 30 s.
+	// Timeout bounds one request whose context has no deadline of its
+	// own; default 30 s.
 	Timeout time.Duration
 }
 
@@ -109,7 +110,7 @@ func (c *Client) client(p ntf.Provider) (*apns2.Client, error) {
 		HTTP2:           &http.HTTP2Config{SendPingTimeout: apns2.ReadIdleTimeout},
 		MaxConnsPerHost: 1, // one HTTP/2 connection per host, as Apple asks
 	}
-	cl.HTTPClient = &http.Client{Transport: tr, Timeout: c.cfg.Timeout}
+	cl.HTTPClient = &http.Client{Transport: tr}
 	c.clients[p] = cl
 	return cl, nil
 }
@@ -122,6 +123,11 @@ func (c *Client) Push(ctx context.Context, n push.Notification) error {
 	cl, err := c.client(n.Provider)
 	if err != nil {
 		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
 	}
 	status, reason, err := c.send(ctx, cl, n)
 	if err != nil {

@@ -325,3 +325,39 @@ func TestRequestMatchesApns2(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeout: a push whose context has no deadline is bounded by
+// Config.Timeout (a connection that never answers is retried later, and
+// the worker is free again).
+func TestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	defer close(release)
+	key, err := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	c, err := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: pool, Timeout: 200 * time.Millisecond,
+		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = c.Push(context.Background(), push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()})
+	if !errors.Is(err, push.ErrRetry) || time.Since(start) > 10*time.Second {
+		t.Fatalf("push to a silent APNs: %v after %v", err, time.Since(start))
+	}
+	if strings.Contains(err.Error(), dev) {
+		t.Fatalf("error names the device token: %v", err)
+	}
+}

@@ -26,7 +26,7 @@ const maxErrorBody = 4096
 // package ntf as compact JSON (TestPayloadsAreCompactJSON), so they go out
 // as they are. Headers are set as apns2 sets them [apns2 setHeaders] for
 // the fields the reference uses [APNS apnsRequest]; on 200 the (empty)
-// body is not decoded.
+// body is not decoded. ctx must carry the request's deadline (Push).
 func (c *Client) send(ctx context.Context, cl *apns2.Client, n push.Notification) (status int, reason string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Host+"/3/device/"+string(n.DeviceToken), bytes.NewReader(n.Payload))
 	if err != nil {
@@ -45,7 +45,10 @@ func (c *Client) send(ctx context.Context, cl *apns2.Client, n push.Notification
 	}
 	h["Apns-Push-Type"] = []string{string(pushType)}
 	req.Header = h
-	res, err := cl.HTTPClient.Do(req)
+	// The transport directly: http.Client.Do would add what APNs never
+	// needs (redirects, with a copy of the headers per request, cookies)
+	// and a second deadline; Push bounds the request with its context.
+	res, err := cl.HTTPClient.Transport.RoundTrip(req)
 	if err != nil {
 		return 0, "", err
 	}
