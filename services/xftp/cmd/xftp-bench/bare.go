@@ -193,9 +193,8 @@ func barePath(o options, base string, chunks [][]byte) (*path, error) {
 		if err != nil {
 			return err
 		}
-		first.add(time.Since(t0))
 		defer resp.Body.Close()
-		n, err := io.CopyBuffer(onlyWriter{io.Discard}, resp.Body, make([]byte, readPiece))
+		n, err := io.CopyBuffer(onlyWriter{io.Discard}, &firstRead{r: resp.Body, t0: t0, t: first}, make([]byte, readPiece))
 		if err != nil {
 			return err
 		}

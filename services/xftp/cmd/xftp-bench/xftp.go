@@ -67,7 +67,7 @@ func forEach(n, par int, fn func(i int) error) error {
 type path struct {
 	up, down func(round int) (result, error)
 	rss      func() int64 // the server process's RSS (0 for the bare path)
-	// first is each downloaded chunk's time to its response's first bytes.
+	// first is each downloaded chunk's time to its first body bytes.
 	first *turnarounds
 	close func()
 }
@@ -151,7 +151,6 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 		if err != nil {
 			return fmt.Errorf("FGET: %w", err)
 		}
-		first.add(time.Since(t0))
 		defer r.Body.Close()
 		file, ok := r.Resp.(xftp.FILE)
 		if !ok {
@@ -161,7 +160,7 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 		if err != nil {
 			return err
 		}
-		dec, err := crypto.NewBoxStreamDecryptor(r.Body, secret, file.Nonce)
+		dec, err := crypto.NewBoxStreamDecryptor(&firstRead{r: r.Body, t0: t0, t: first}, secret, file.Nonce)
 		if err != nil {
 			return err
 		}
