@@ -26,7 +26,8 @@ func main() {
 	flag.StringVar(&o.phases, "phases", "push,ntf,resubscribe", "phases to run: push (relay + ntf-server), ntf (ntf-server alone, NMSGs from the bench), resubscribe")
 	flag.StringVar(&o.apnsKey, "apns-key", "", "APNs provider key (.p8) for ntf-server and the baseline, e.g. services/ntf-server/internal/apns/testdata/AuthKey_H82WD9K9AQ.p8 (default: a fresh P-256 key)")
 	flag.StringVar(&o.apnsKeyID, "apns-key-id", "BENCHKEY01", "the key's id (kid), e.g. H82WD9K9AQ")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the bench process's CPU profile of the ntf phase's measured window to this file (the fake APNs and the NMSG source)")
+	flag.IntVar(&o.rounds, "rounds", 3, "ntf phase: rounds of (ntf-server alone, then bare apns2), each -duration; figures are the medians")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the bench process's CPU profile of the ntf phase's first measured window to this file (the fake APNs and the NMSG source)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "ntf-bench:", err)

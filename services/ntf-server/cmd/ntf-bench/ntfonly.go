@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,22 +18,52 @@ import (
 	"github.com/simplexgo/services/ntf-server/internal/ntftest"
 )
 
-// ntfOnlyResult is the NTF server measured alone.
+// ntfOnlyResult is the NTF server measured alone, in rounds that each
+// measure it and then the bare apns2 baseline.
 type ntfOnlyResult struct {
-	pushesPerSec    float64
-	p50, p99        time.Duration
-	samples         int
-	sent, pushed    int64
-	ntfCPUPerPush   float64 // µs
-	ntfCores        float64
-	benchCPUPerPush float64 // µs: the fake APNs and the NMSG source, in the bench process
-	body            []byte
+	rounds       []ntfRound
+	p50, p99     time.Duration
+	samples      int
+	sent, pushed int64
+	body         []byte
+}
+
+// ntfRound is one round: the NTF server's window, then the baseline's.
+type ntfRound struct {
+	ntf      float64 // pushes/s at the fake, NMSGs from the bench
+	ntfCPU   float64 // ntf-server µs per push
+	ntfCores float64
+	benchCPU float64 // bench process µs per push: the fake APNs and the NMSG source
+	bare     float64 // pushes/s of the bare apns2 client
+	bareCPU  float64 // bench process µs per push: the apns2 client and the fake
+}
+
+// median returns the median of f over the rounds (the lower middle one
+// for an even count).
+func median(rs []ntfRound, f func(ntfRound) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[(len(v)-1)/2]
+}
+
+// each formats f of every round.
+func each(rs []ntfRound, format string, f func(ntfRound) float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmt.Sprintf(format, f(r))
+	}
+	return strings.Join(s, ", ")
 }
 
 // latencySampling: one push in this many is decrypted for its latency.
 const latencySampling = 16
 
-// ntfOnlyPhase measures the NTF server's own rate: o.tokens ACTIVE tokens,
+// ntfOnlyPhase measures the NTF server's own rate, o.rounds times, each
+// followed by the bare apns2 baseline (alternating, so that a change in
+// what else runs on the machine moves both sides of a round's ratio): o.tokens ACTIVE tokens,
 // each subscribed to one notifier id on an nmsgSource, which sends NMSG
 // keeping up to o.window notifications per token in flight (sent, push not
 // yet at the fake APNs). Each NMSG goes through everything ntf-server does
@@ -81,6 +112,7 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 	// was sent: the push's newest notification names the NMSG it was made for.
 	var (
 		measuring atomic.Bool
+		paused    atomic.Bool // while the baseline runs: no NMSGs
 		inWindow  atomic.Int64
 		sent      atomic.Int64
 		pushed    atomic.Int64
@@ -160,6 +192,9 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 		for {
 			var bn, bnonce [][]byte
 			for i := range window {
+				if paused.Load() {
+					break
+				}
 				for {
 					select {
 					case window[i] <- struct{}{}:
@@ -196,19 +231,52 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 		}
 	}()
 	time.Sleep(time.Second) // warm up
-	stopProfile, err := startProfile(o.cpuProfile)
-	if err != nil {
-		return nil, err
+	res := &ntfOnlyResult{}
+	for r := range o.rounds {
+		stopProfile := func() {}
+		if r == 0 {
+			if stopProfile, err = startProfile(o.cpuProfile); err != nil {
+				return nil, err
+			}
+		}
+		n0, cpu0, self0 := inWindow.Load(), ns.cpu(), selfCPU()
+		t0 := time.Now()
+		measuring.Store(true)
+		time.Sleep(o.duration)
+		measuring.Store(false)
+		elapsed := time.Since(t0)
+		n := inWindow.Load() - n0
+		cpu1, self1 := ns.cpu(), selfCPU()
+		stopProfile()
+		if n == 0 {
+			return nil, fmt.Errorf("no pushes received")
+		}
+		rd := ntfRound{
+			ntf:      float64(n) / elapsed.Seconds(),
+			ntfCPU:   float64((cpu1 - cpu0).Microseconds()) / float64(n),
+			ntfCores: (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
+			benchCPU: float64((self1 - self0).Microseconds()) / float64(n),
+		}
+		// The baseline in the same round, with the NTF server idle: the
+		// generator stops, what is in flight arrives, then the bare apns2
+		// client pushes the body the server sent.
+		paused.Store(true)
+		for deadline := time.Now().Add(5 * time.Second); pushed.Load() < sent.Load() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b := sample.Load()
+		if b == nil {
+			return nil, fmt.Errorf("no push body sampled")
+		}
+		res.body = *b
+		if rd.bare, rd.bareCPU, err = baseline(fake, res.body, o.workers, o.duration); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		res.rounds = append(res.rounds, rd)
+		fmt.Fprintf(os.Stderr, "ntf-bench: round %d: ntf-server alone %.0f/s, bare apns2 %.0f/s: %.0f %%\n", r+1, rd.ntf, rd.bare, 100*rd.ntf/rd.bare)
+		paused.Store(false)
+		time.Sleep(time.Second) // warm up again
 	}
-	cpu0, self0 := ns.cpu(), selfCPU()
-	t0 := time.Now()
-	measuring.Store(true)
-	time.Sleep(o.duration)
-	measuring.Store(false)
-	stopProfile()
-	elapsed := time.Since(t0)
-	n := inWindow.Load()
-	cpu1, self1 := ns.cpu(), selfCPU()
 	close(stop)
 	if err := <-genDone; err != nil {
 		return nil, err
@@ -219,20 +287,7 @@ func ntfOnlyPhase(o options, base string, fake *fakeAPNs) (*ntfOnlyResult, error
 	fake.setOnPush(nil)
 	close(decode)
 	dwg.Wait()
-	if n == 0 {
-		return nil, fmt.Errorf("no pushes received")
-	}
-	res := &ntfOnlyResult{
-		pushesPerSec:    float64(n) / elapsed.Seconds(),
-		sent:            sent.Load(),
-		pushed:          pushed.Load(),
-		ntfCPUPerPush:   float64((cpu1 - cpu0).Microseconds()) / float64(n),
-		ntfCores:        (cpu1 - cpu0).Seconds() / elapsed.Seconds(),
-		benchCPUPerPush: float64((self1 - self0).Microseconds()) / float64(n),
-	}
-	if b := sample.Load(); b != nil {
-		res.body = *b
-	}
+	res.sent, res.pushed = sent.Load(), pushed.Load()
 	latMu.Lock()
 	lat := slices.Clone(latencies)
 	latMu.Unlock()

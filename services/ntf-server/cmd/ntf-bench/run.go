@@ -19,6 +19,7 @@ type options struct {
 	apnsKey    string
 	apnsKeyID  string
 	cpuProfile string
+	rounds     int
 }
 
 type row struct{ metric, value, note string }
@@ -27,8 +28,8 @@ func run(o options) error {
 	if o.duration == 0 {
 		o.duration = 10 * time.Second
 	}
-	if o.tokens <= 0 || o.window <= 0 || o.workers <= 0 || o.subs <= 0 {
-		return fmt.Errorf("-tokens, -window, -workers and -subs must be positive")
+	if o.tokens <= 0 || o.window <= 0 || o.workers <= 0 || o.subs <= 0 || o.rounds <= 0 {
+		return fmt.Errorf("-tokens, -window, -workers, -subs and -rounds must be positive")
 	}
 	if o.bodySize < 1 || o.bodySize > 16000 {
 		return fmt.Errorf("-body: 1..16000 bytes")
@@ -69,7 +70,14 @@ func run(o options) error {
 		body = nr.body
 	}
 	var bare, bareCPU float64
-	if body != nil {
+	switch {
+	case nr != nil: // measured in the ntf phase's rounds
+		bare = median(nr.rounds, func(r ntfRound) float64 { return r.bare })
+		bareCPU = median(nr.rounds, func(r ntfRound) float64 { return r.bareCPU })
+		rows = append(rows, row{"bare apns2 pushes/s", fmt.Sprintf("%.0f", bare),
+			fmt.Sprintf("median of %d rounds (%s); %d-byte push bodies as ntf-server sends them, same fake, key and transport; %d concurrent pushes; bench process (client + fake) %.0f µs CPU per push",
+				len(nr.rounds), each(nr.rounds, "%.0f", func(r ntfRound) float64 { return r.bare }), len(body), o.workers, bareCPU)})
+	case body != nil:
 		if bare, bareCPU, err2 = baseline(fake, body, o.workers, o.duration); err2 != nil {
 			return fmt.Errorf("baseline: %w", err2)
 		}
@@ -77,12 +85,17 @@ func run(o options) error {
 			fmt.Sprintf("%d-byte push bodies as ntf-server sends them, same fake, key and transport; %d concurrent pushes; bench process (client + fake) %.0f µs CPU per push", len(body), o.workers, bareCPU)})
 	}
 	if nr != nil {
+		rs := nr.rounds
 		rows = append(rows,
-			row{"notifications/s, ntf-server alone (NMSG in → push at APNs)", fmt.Sprintf("%.0f", nr.pushesPerSec),
-				fmt.Sprintf("%d tokens, %d in flight each, %s, %d push workers; NMSGs from an SMP endpoint in the bench (TLS, handshake, block encryption; no relay behind it)", o.tokens, o.window, o.duration, o.workers)},
-			row{"ntf-server alone / bare apns2", fmt.Sprintf("%.0f %%", 100*nr.pushesPerSec/bare), "target ≥ 80 %"},
+			row{"notifications/s, ntf-server alone (NMSG in → push at APNs)", fmt.Sprintf("%.0f", median(rs, func(r ntfRound) float64 { return r.ntf })),
+				fmt.Sprintf("median of rounds (%s); %d tokens, %d in flight each, %s per round, %d push workers; NMSGs from an SMP endpoint in the bench (TLS, handshake, block encryption; no relay behind it)",
+					each(rs, "%.0f", func(r ntfRound) float64 { return r.ntf }), o.tokens, o.window, o.duration, o.workers)},
+			row{"ntf-server alone / bare apns2", fmt.Sprintf("%.0f %%", median(rs, func(r ntfRound) float64 { return 100 * r.ntf / r.bare })),
+				fmt.Sprintf("median of the rounds' ratios (%s); target ≥ 80 %%", each(rs, "%.0f %%", func(r ntfRound) float64 { return 100 * r.ntf / r.bare }))},
 			row{"NMSG→push latency p50 / p99", fmt.Sprintf("%s / %s", nr.p50.Round(time.Microsecond), nr.p99.Round(time.Microsecond)), fmt.Sprintf("%d samples", nr.samples)},
-			row{"ntf-server CPU per push (alone)", fmt.Sprintf("%.0f µs", nr.ntfCPUPerPush), fmt.Sprintf("%.2f cores busy; bench process (fake APNs + NMSG source) %.0f µs per push", nr.ntfCores, nr.benchCPUPerPush)},
+			row{"ntf-server CPU per push (alone)", fmt.Sprintf("%.0f µs", median(rs, func(r ntfRound) float64 { return r.ntfCPU })),
+				fmt.Sprintf("rounds %s; %.2f cores busy; bench process (fake APNs + NMSG source) %.0f µs per push",
+					each(rs, "%.0f", func(r ntfRound) float64 { return r.ntfCPU }), median(rs, func(r ntfRound) float64 { return r.ntfCores }), median(rs, func(r ntfRound) float64 { return r.benchCPU }))},
 			row{"pushes lost (alone)", fmt.Sprintf("%d of %d", nr.sent-nr.pushed, nr.sent), "NMSGs sent whose push never arrived (5 s grace)"},
 		)
 	}
