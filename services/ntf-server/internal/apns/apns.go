@@ -57,7 +57,13 @@ type Client struct {
 	topic   []string // the apns-topic header value
 	tok     *token.Token
 	mu      sync.Mutex
-	clients map[ntf.Provider]*apns2.Client
+	clients map[ntf.Provider]*provider
+}
+
+// provider is the apns2 client of one provider host and its parsed URL.
+type provider struct {
+	cl   *apns2.Client
+	base *url.URL
 }
 
 var _ push.Pusher = (*Client)(nil)
@@ -77,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:     cfg,
 		topic:   []string{cfg.Topic},
 		tok:     &token.Token{AuthKey: cfg.Key, KeyID: cfg.KeyID, TeamID: cfg.TeamID},
-		clients: map[ntf.Provider]*apns2.Client{},
+		clients: map[ntf.Provider]*provider{},
 	}, nil
 }
 
@@ -90,7 +96,7 @@ func LoadKey(path string) (*ecdsa.PrivateKey, error) {
 	return k, nil
 }
 
-func (c *Client) client(p ntf.Provider) (*apns2.Client, error) {
+func (c *Client) client(p ntf.Provider) (*provider, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.clients[p]; ok {
@@ -102,6 +108,10 @@ func (c *Client) client(p ntf.Provider) (*apns2.Client, error) {
 	}
 	cl := apns2.NewTokenClient(c.tok)
 	cl.Host = strings.TrimSuffix(u, "/")
+	base, err := url.Parse(cl.Host)
+	if err != nil || base.Scheme != "https" || base.Host == "" || base.Path != "" || base.RawQuery != "" {
+		return nil, fmt.Errorf("%w: APNs URL of provider %s: want https://host[:port]", push.ErrPermanent, p.Name())
+	}
 	protos := new(http.Protocols)
 	protos.SetHTTP2(true)
 	tr := &http.Transport{
@@ -111,8 +121,9 @@ func (c *Client) client(p ntf.Provider) (*apns2.Client, error) {
 		MaxConnsPerHost: 1, // one HTTP/2 connection per host, as Apple asks
 	}
 	cl.HTTPClient = &http.Client{Transport: tr}
-	c.clients[p] = cl
-	return cl, nil
+	pr := &provider{cl: cl, base: base}
+	c.clients[p] = pr
+	return pr, nil
 }
 
 // Push implements push.Pusher.

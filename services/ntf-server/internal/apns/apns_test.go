@@ -313,7 +313,7 @@ func TestRequestMatchesApns2(t *testing.T) {
 		if n.Kind.Background() {
 			an.PushType, an.Priority = apns2.PushTypeBackground, apns2.PriorityLow
 		}
-		if res, err := ours.Push(an); err != nil || res.StatusCode != http.StatusOK {
+		if res, err := ours.cl.Push(an); err != nil || res.StatusCode != http.StatusOK {
 			t.Fatalf("apns2 Push: %v %v", res, err)
 		}
 		want := <-reqs

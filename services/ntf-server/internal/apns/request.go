@@ -27,11 +27,25 @@ const maxErrorBody = 4096
 // as they are. Headers are set as apns2 sets them [apns2 setHeaders] for
 // the fields the reference uses [APNS apnsRequest]; on 200 the (empty)
 // body is not decoded. ctx must carry the request's deadline (Push).
-func (c *Client) send(ctx context.Context, cl *apns2.Client, n push.Notification) (status int, reason string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Host+"/3/device/"+string(n.DeviceToken), bytes.NewReader(n.Payload))
-	if err != nil {
-		return 0, "", err
-	}
+func (c *Client) send(ctx context.Context, p *provider, n push.Notification) (status int, reason string, err error) {
+	cl := p.cl
+	// The request http.NewRequestWithContext would make for
+	// cl.Host+"/3/device/"+token, without parsing the URL each time: the
+	// token is lower-case hex (ntf.ParseDeviceToken), a path as it is.
+	u := *p.base
+	u.Path = "/3/device/" + string(n.DeviceToken)
+	payload := n.Payload
+	req := (&http.Request{
+		Method:        http.MethodPost,
+		URL:           &u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Body:          io.NopCloser(bytes.NewReader(payload)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil },
+		ContentLength: int64(len(payload)),
+		Host:          u.Host,
+	}).WithContext(ctx)
 	pushType := apns2.PushTypeAlert
 	h := http.Header{
 		"Content-Type":   contentType,
@@ -54,8 +68,11 @@ func (c *Client) send(ctx context.Context, cl *apns2.Client, n push.Notification
 	}
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusOK {
-		// Drain so that the stream ends cleanly (APNs sends no body on 200).
-		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxErrorBody))
+		// APNs sends no body on 200; drain one that is there so that the
+		// stream ends cleanly.
+		if res.ContentLength != 0 {
+			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxErrorBody))
+		}
 		return res.StatusCode, "", nil
 	}
 	var r struct {
