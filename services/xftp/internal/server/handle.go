@@ -20,10 +20,10 @@ const fileIDSize = 16
 // idRetries is how often a colliding random id is drawn again [FS retryAdd].
 const idRetries = 3
 
-// reply is a command's answer: a response and, for FGET, a body writer.
+// reply is a command's answer: a response and, for FGET, its body.
 type reply struct {
 	resp xftp.Response
-	body func(w io.Writer) error
+	body *chunkBody
 }
 
 func errReply(code xftp.ErrorCode) reply {
@@ -50,16 +50,25 @@ func (s *Server) respond(c *conn, w http.ResponseWriter, sess *transport.Session
 	}
 	head, err := encodeResponse(sess, corrID, entityID, rp.resp)
 	if err != nil {
+		if rp.body != nil {
+			rp.body.close()
+		}
 		s.log.Error("EncodeResponseFailed", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
 	c.cors(w.Header())
 	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(head); err != nil || rp.body == nil {
+	if _, err := w.Write(head); err != nil {
+		if rp.body != nil {
+			rp.body.close()
+		}
 		return
 	}
-	if err := rp.body(w); err != nil {
+	if rp.body == nil {
+		return
+	}
+	if err := rp.body.send(w); err != nil {
 		s.log.Debug("SendFileFailed", "err", err)
 		// Abort the stream so the client sees a failed body, not a short one.
 		panic(http.ErrAbortHandler)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -78,10 +79,35 @@ func TestSendSealedErrors(t *testing.T) {
 	if !errors.Is(err, sealErr) {
 		t.Fatalf("seal: %v", err)
 	}
+	// The pieces that fit whole (32 + 64 + 128 KB) are written, the 256 KB
+	// one fails.
 	w := &failWriter{limit: sendPiece}
 	pos = 0
 	err = sendSealed(w, bytes.NewReader(make([]byte, 8*sendPiece)), 8*sendPiece, xorSeal(&pos))
-	if !errors.Is(err, errWriteFailed) || w.buf.Len() != sendPiece {
-		t.Fatalf("writer: %v after %d bytes", err, w.buf.Len())
+	if want := 7 * firstPiece; !errors.Is(err, errWriteFailed) || w.buf.Len() != want {
+		t.Fatalf("writer: %v after %d bytes, want %d", err, w.buf.Len(), want)
+	}
+}
+
+// sizeWriter records the size of every Write.
+type sizeWriter struct{ sizes []int }
+
+func (w *sizeWriter) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return len(p), nil
+}
+
+// TestSendSealedRamp: the first piece is firstPiece bytes, each later one
+// twice the one before up to sendPiece; the last one is what remains.
+func TestSendSealedRamp(t *testing.T) {
+	pos := 0
+	var w sizeWriter
+	size := 3*sendPiece + 5
+	if err := sendSealed(&w, bytes.NewReader(make([]byte, size)), int64(size), xorSeal(&pos)); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{32 << 10, 64 << 10, 128 << 10, 256 << 10, 256 << 10, 3*sendPiece + 5 - (32+64+128+256+256)<<10}
+	if !slices.Equal(w.sizes, want) {
+		t.Fatalf("pieces %v, want %v", w.sizes, want)
 	}
 }

@@ -84,19 +84,21 @@ type Options struct {
 
 // Server is an XFTP relay.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	st      store.Store
-	chunks  *chunkDir
-	m       *metrics.Metrics
-	tlsCfg  *tls.Config
-	h2      *http2.Server
-	base    *http.Server // carries the graceful shutdown to h2's connections
-	now     func() time.Time
-	usedMu  sync.Mutex
-	used    int64 // guarded by usedMu: committed + reserved chunk bytes
-	putMu   idLocks
-	closing atomic.Bool
+	opts   Options
+	log    *slog.Logger
+	st     store.Store
+	chunks *chunkDir
+	m      *metrics.Metrics
+	tlsCfg *tls.Config
+	h2     *http2.Server
+	base   *http.Server // carries the graceful shutdown to h2's connections
+	now    func() time.Time
+	usedMu sync.Mutex
+	used   int64 // guarded by usedMu: committed + reserved chunk bytes
+	putMu  idLocks
+	// spareKeys holds fresh X25519 keys for FGET (see dhKey).
+	spareKeys chan crypto.PrivateKey
+	closing   atomic.Bool
 	// testHookReceiving, when set (tests only), runs when an FPUT starts
 	// reading its chunk.
 	testHookReceiving atomic.Pointer[func()]
@@ -138,7 +140,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, log: o.Logger, st: o.Store, chunks: cd, m: metrics.New(), now: o.Now,
-		conns: map[*conn]struct{}{}}
+		conns: map[*conn]struct{}{}, spareKeys: make(chan crypto.PrivateKey, spareDHKeys)}
 	if err := s.restore(context.Background()); err != nil {
 		return nil, err
 	}

@@ -113,47 +113,66 @@ func drain(body io.Reader, size int64) reply {
 }
 
 // sendFile runs FGET [FS sendServerFile, FT sendEncFile]: a fresh X25519
-// key agrees a secret with the recipient's key; the response carries the
-// public key and a random nonce, and the body is the chunk encrypted with
-// the XSalsa20 stream of that secret and nonce, followed by the 16-byte
-// Poly1305 tag (CONFORMANCE-NOTES §5.2). A file not uploaded yet → NO_FILE;
-// a committed file missing on disk → AUTH.
+// key (a spare one, see dhKey) agrees a secret with the recipient's key;
+// the response carries the public key and a random nonce, and the body is
+// the chunk encrypted with the XSalsa20 stream of that secret and nonce,
+// followed by the 16-byte Poly1305 tag (CONFORMANCE-NOTES §5.2). A file not
+// uploaded yet → NO_FILE; a committed file missing on disk → AUTH; a
+// low-order recipient key → CRYPTO.
 func (s *Server) sendFile(f store.File, rcvDH crypto.PublicKey) reply {
 	if f.Path == "" {
 		return errReply(xftp.ErrNOFILE)
 	}
-	if _, err := os.Stat(s.chunks.path(f.Path)); err != nil {
+	file, err := s.chunks.open(f.Path)
+	if err != nil {
 		return errReply(xftp.ErrAUTH)
 	}
-	sk, err := crypto.GenerateKey(crypto.X25519, rand.Reader)
+	sk, err := s.dhKey()
 	if err != nil {
+		file.Close()
 		return errReply(xftp.ErrINTERNAL)
 	}
 	secret, err := crypto.DH(sk, rcvDH)
 	if err != nil {
+		file.Close()
 		return errReply(xftp.ErrCRYPTO)
 	}
-	var nonce [24]byte
-	rand.Read(nonce[:])
+	b := &chunkBody{s: s, file: file, size: int64(f.Size), secret: secret}
+	rand.Read(b.nonce[:])
 	s.m.Downloads.Inc()
-	body := func(w io.Writer) error {
-		file, err := s.chunks.open(f.Path)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		enc, err := crypto.NewBoxStreamEncryptor(w, secret, nonce)
-		if err != nil {
-			return err
-		}
-		if err := sendSealed(w, file, int64(f.Size), enc.Seal); err != nil {
-			return err
-		}
-		if err := enc.Close(); err != nil {
-			return err
-		}
-		s.m.BytesSent.Add(float64(f.Size) + crypto.TagSize)
-		return nil
-	}
-	return reply{resp: xftp.FILE{SrvDHKey: sk.Public(), Nonce: nonce}, body: body}
+	return reply{resp: xftp.FILE{SrvDHKey: sk.Public(), Nonce: b.nonce}, body: b}
 }
+
+// chunkBody is an FGET response body: the open chunk file, the agreed
+// secret and the nonce. respond either sends it after the head or, when
+// the head could not be written, closes it.
+type chunkBody struct {
+	s      *Server
+	file   *os.File
+	size   int64
+	secret []byte
+	nonce  [crypto.NonceSize]byte
+}
+
+// send writes the encrypted chunk and the tag to w and closes the file.
+func (b *chunkBody) send(w io.Writer) error {
+	defer b.file.Close()
+	// The spare key this chunk took is replaced once it has been sent,
+	// off the next request's path.
+	defer func() { go b.s.refillDHKeys() }()
+	enc, err := crypto.NewBoxStreamEncryptor(w, b.secret, b.nonce)
+	if err != nil {
+		return err
+	}
+	if err := sendSealed(w, b.file, b.size, enc.Seal); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	b.s.m.BytesSent.Add(float64(b.size) + crypto.TagSize)
+	return nil
+}
+
+// close releases a body that is not sent.
+func (b *chunkBody) close() { b.file.Close() }
