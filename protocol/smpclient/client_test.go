@@ -154,6 +154,22 @@ func (r *responder) serve(nc net.Conn) {
 				r.mu.Unlock()
 				reply(held, t.EntityID, smp.OK{})
 				reply(t.CorrID, t.EntityID, smp.OK{})
+			case smp.NSUB: // OK, then eight NMSGs in blocks of their own
+				reply(t.CorrID, t.EntityID, smp.OK{})
+				for i := range eventBlocks {
+					reply(nil, t.EntityID, smp.NMSG{Nonce: bytes.Repeat([]byte{byte(i)}, 24), EncMeta: bytes.Repeat([]byte{byte(i)}, 100)})
+					blocks, err := transport.PackBatches(s, out)
+					if err != nil {
+						r.t.Errorf("responder: %v", err)
+						return
+					}
+					out = nil
+					for _, b := range blocks {
+						if err := s.WriteBlock(b); err != nil {
+							return
+						}
+					}
+				}
 			case smp.OFF:
 				return
 			default:
@@ -391,6 +407,33 @@ func TestEvents(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("no event")
+		}
+	}
+}
+
+const eventBlocks = 8
+
+// TestEventsOwnTheirBytes: events read from pooled blocks keep their
+// contents after later blocks reuse the buffers (read after all eight
+// blocks have arrived).
+func TestEventsOwnTheirBytes(t *testing.T) {
+	r := newResponder(t)
+	c := dial(t, r, Options{})
+	key, _ := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+	if m, err := c.Send(testCtx(t), []byte("nid"), &key, smp.NSUB{}); err != nil || m.Tag() != "OK" {
+		t.Fatalf("%#v %v", m, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(c.Events()) < eventBlocks && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the reader release the last block
+	for i := range eventBlocks {
+		ev := <-c.Events()
+		m, ok := ev.Msg.(smp.NMSG)
+		if !ok || string(ev.EntityID) != "nid" || !bytes.Equal(m.Nonce, bytes.Repeat([]byte{byte(i)}, 24)) ||
+			!bytes.Equal(m.EncMeta, bytes.Repeat([]byte{byte(i)}, 100)) {
+			t.Fatalf("event %d: %+v", i, ev)
 		}
 	}
 }
