@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -150,20 +152,90 @@ func (s *bareServer) store(name string, body io.Reader) error {
 	return nil
 }
 
-// barePath starts a bareServer in base/bare: up sends every chunk to it,
-// down reads each back, over one connection made by the XFTP test client's
-// dialer (the same TLS client settings and HTTP/2 client), with o.parallel
-// requests in flight.
-func barePath(o options, base string, chunks [][]byte) (*path, error) {
-	s, err := startBare(filepath.Join(base, "bare"))
+// bareChildEnv names the directory of a bare server run as a child
+// process (barePath with own): a bench process started with it serves
+// there and does nothing else.
+const bareChildEnv = "XFTP_BENCH_BARE_CHILD"
+
+// serveBareChild runs the bare server in dir for a parent bench: it prints
+// "ADDRESS KEYHASH-HEX" and serves until its standard input ends (the
+// parent closes it, or exits).
+func serveBareChild(dir string) error {
+	s, err := startBare(dir)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	fmt.Printf("%s %x\n", s.ln.Addr(), s.key)
+	io.Copy(io.Discard, os.Stdin)
+	s.close()
+	return nil
+}
+
+// startBareChild starts this program as a bare server child in dir.
+func startBareChild(dir string) (proc *serverProc, addr string, key []byte, err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), bareChildEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", nil, err
+	}
+	var hexKey string
+	if _, err = fmt.Fscan(stdout, &addr, &hexKey); err == nil {
+		key, err = hex.DecodeString(hexKey)
+	}
+	if err != nil {
+		stdin.Close()
+		cmd.Wait()
+		return nil, "", nil, fmt.Errorf("bare server child: %w", err)
+	}
+	return &serverProc{cmd: cmd, stdin: stdin}, addr, key, nil
+}
+
+// barePath starts a bareServer, in this process (base/bare) or, with own,
+// in a child process of its own (base/bare-own), as xftp-server runs in
+// its own process: up sends every chunk to it, down reads each back, over
+// one connection made by the XFTP test client's dialer (the same TLS
+// client settings and HTTP/2 client), with o.parallel requests in flight.
+// With own, the phases count the child's CPU time as the server's.
+func barePath(o options, base string, chunks [][]byte, own bool) (*path, error) {
+	var (
+		addr  string
+		key   []byte
+		child *serverProc
+		stop  func()
+		name  = "bare"
+	)
+	if own {
+		name = "bare-own"
+		var err error
+		if child, addr, key, err = startBareChild(filepath.Join(base, name)); err != nil {
+			return nil, err
+		}
+		stop = child.stop
+	} else {
+		s, err := startBare(filepath.Join(base, name))
+		if err != nil {
+			return nil, err
+		}
+		addr, key, stop = s.ln.Addr().String(), s.key, s.close
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	c, err := xftptest.Dial(ctx, s.ln.Addr().String(), xftptest.Options{KeyHash: s.key})
+	c, err := xftptest.Dial(ctx, addr, xftptest.Options{KeyHash: key})
 	if err != nil {
 		cancel()
-		s.close()
+		stop()
 		return nil, err
 	}
 	post := func(op string, i int, body io.Reader) (*http.Response, error) {
@@ -211,14 +283,14 @@ func barePath(o options, base string, chunks [][]byte) (*path, error) {
 	if err != nil {
 		c.Close()
 		cancel()
-		s.close()
+		stop()
 		return nil, err
 	}
 	return &path{
-		up:    func(r int) (result, error) { return phase(o, phaseName("bare-upload", r), nil, chunks, put) },
-		down:  func(r int) (result, error) { return phase(o, phaseName("bare-download", r), nil, chunks, get) },
+		up:    func(r int) (result, error) { return phase(o, phaseName(name+"-upload", r), child, chunks, put) },
+		down:  func(r int) (result, error) { return phase(o, phaseName(name+"-download", r), child, chunks, get) },
 		rss:   func() int64 { return 0 },
 		first: first,
-		close: func() { c.Close(); cancel(); s.close() },
+		close: func() { c.Close(); cancel(); stop() },
 	}, nil
 }

@@ -10,16 +10,35 @@ import (
 	"testing"
 )
 
+// TestMain lets the test binary serve as the bare server's child process
+// (barePath with own), as the bench binary does.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(bareChildEnv); dir != "" {
+		if err := serveBareChild(dir); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 // TestBareTransfer: the bare HTTP/2 limit stores every chunk as a file
-// with the same bytes and reads each back, with several in flight.
+// with the same bytes and reads each back, with several in flight; its
+// server in this process, then in a child process.
 func TestBareTransfer(t *testing.T) {
+	for _, own := range []bool{false, true} {
+		t.Run(map[bool]string{false: "this-process", true: "own-process"}[own], func(t *testing.T) { testBareTransfer(t, own) })
+	}
+}
+
+func testBareTransfer(t *testing.T, own bool) {
 	base := t.TempDir()
 	chunks := make([][]byte, 5)
 	for i := range chunks {
 		chunks[i] = make([]byte, 64<<10)
 		rand.Read(chunks[i])
 	}
-	p, err := barePath(options{parallel: 3, rounds: 1}, base, chunks)
+	p, err := barePath(options{parallel: 3, rounds: 1}, base, chunks, own)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,8 +54,9 @@ func TestBareTransfer(t *testing.T) {
 	if up.bytes != 5*64<<10 || down.bytes != up.bytes || up.dur <= 0 || down.dur <= 0 {
 		t.Fatalf("up %+v down %+v", up, down)
 	}
+	dir := map[bool]string{false: "bare", true: "bare-own"}[own]
 	for i, c := range chunks {
-		b, err := os.ReadFile(filepath.Join(base, "bare", string(rune('0'+i))))
+		b, err := os.ReadFile(filepath.Join(base, dir, string(rune('0'+i))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,13 @@ import (
 )
 
 func main() {
+	if dir := os.Getenv(bareChildEnv); dir != "" {
+		if err := serveBareChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "xftp-bench: bare server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	flag.StringVar(&o.server, "server", "bin/xftp-server", "xftp-server binary")
 	flag.Int64Var(&o.sizeMB, "size", 100, "file size in MB (rounded up to whole chunks)")

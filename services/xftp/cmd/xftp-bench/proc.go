@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +24,9 @@ type serverProc struct {
 	key  []byte // the CA fingerprint
 	// admin is the metrics/pprof address ("" when off).
 	admin string
+	// stdin, when set, is the child's standard input: closing it stops
+	// the child (the bare server's).
+	stdin io.Closer
 }
 
 func freePort() (string, error) {
@@ -102,7 +106,11 @@ func (s *serverProc) dial(ctx context.Context) (*xftptest.Client, error) {
 }
 
 func (s *serverProc) stop() {
-	s.cmd.Process.Signal(os.Interrupt)
+	if s.stdin != nil {
+		s.stdin.Close()
+	} else {
+		s.cmd.Process.Signal(os.Interrupt)
+	}
 	done := make(chan struct{})
 	go func() { s.cmd.Wait(); close(done) }()
 	select {

@@ -66,22 +66,29 @@ func run(o options) error {
 		return fmt.Errorf("xftp: %w", err)
 	}
 	defer xp.close()
-	bp, err := barePath(o, base, chunks)
+	bp, err := barePath(o, base, chunks, false)
 	if err != nil {
 		return fmt.Errorf("bare HTTP/2: %w", err)
 	}
 	defer bp.close()
+	// The same bare server again, in a process of its own as xftp-server
+	// is: client and server then no longer share one Go runtime.
+	op, err := barePath(o, base, chunks, true)
+	if err != nil {
+		return fmt.Errorf("bare HTTP/2, own process: %w", err)
+	}
+	defer op.close()
 	// The paths alternate phase by phase, so a round's XFTP and bare
 	// figures see the same load on the machine; each figure is the median
 	// over the rounds, each ratio the median of the rounds' ratios.
-	var up, down, bup, bdown []result
+	var up, down, bup, bdown, oup, odown []result
 	for r := 1; r <= o.rounds; r++ {
 		for _, ph := range []struct {
 			run func(int) (result, error)
 			to  *[]result
 			err string
-		}{{xp.up, &up, "xftp upload"}, {bp.up, &bup, "bare HTTP/2 upload"},
-			{xp.down, &down, "xftp download"}, {bp.down, &bdown, "bare HTTP/2 download"}} {
+		}{{xp.up, &up, "xftp upload"}, {bp.up, &bup, "bare HTTP/2 upload"}, {op.up, &oup, "bare HTTP/2 upload, own process"},
+			{xp.down, &down, "xftp download"}, {bp.down, &bdown, "bare HTTP/2 download"}, {op.down, &odown, "bare HTTP/2 download, own process"}} {
 			res, err := ph.run(r)
 			if err != nil {
 				return fmt.Errorf("%s: %w", ph.err, err)
@@ -99,8 +106,9 @@ func run(o options) error {
 		}
 		return fmt.Sprintf("%.1f ms", median(ms))
 	}
-	// CPU per MB of both ends: the client and the xftp-server process, or
-	// this process alone for the bare path (client and server). Unlike the
+	// CPU per MB of both ends: the client and the xftp-server process, this
+	// process alone for the bare path (client and server), or this process
+	// and the bare server's for the bare path in its own process. Unlike the
 	// rates it hardly depends on other load on the machine, and when the
 	// transfers are CPU-bound its ratio bounds the ratio of the rates.
 	both := func(rs []result) string {
@@ -116,13 +124,17 @@ func run(o options) error {
 		{"xftp-server CPU per MB uploaded", cpu(up), "process user+system time"},
 		{"xftp-server CPU per MB downloaded", cpu(down), ""},
 		{"xftp-server RSS after the transfers", mb(rss), ""},
-		{"bare HTTP/2 upload into a file", rate(bup), "same TLS config, HTTP/2 settings and buffer sizes, same chunks, fsync + rename per chunk"},
+		{"bare HTTP/2 upload into a file", rate(bup), "same TLS config, HTTP/2 settings and buffer sizes, same chunks, fsync + rename per chunk; server and client in this process"},
 		{"bare HTTP/2 download from a file", rate(bdown), "no application-level encryption"},
-		{"CPU per MB uploaded, client + server: XFTP / bare", both(up) + " / " + both(bup), "user+system time of both processes (XFTP), of the bench process (bare)"},
-		{"CPU per MB downloaded, client + server: XFTP / bare", both(down) + " / " + both(bdown), ""},
-		{"download turnaround per chunk: XFTP / bare", fmt.Sprintf("%.2f / %.2f ms", xp.first.median(), bp.first.median()), "median time from a request's start (the client's signing and key generation included) to the chunk's first bytes read from the response body"},
+		{"bare HTTP/2 upload, server in its own process", rate(oup), "the same bare server run as a child process, as xftp-server runs in its own"},
+		{"bare HTTP/2 download, server in its own process", rate(odown), ""},
+		{"CPU per MB uploaded, client + server: XFTP / bare / bare in its own process", both(up) + " / " + both(bup) + " / " + both(oup), "user+system time of both processes (XFTP, bare in its own process), of the bench process (bare)"},
+		{"CPU per MB downloaded, client + server: XFTP / bare / bare in its own process", both(down) + " / " + both(bdown) + " / " + both(odown), ""},
+		{"download turnaround per chunk: XFTP / bare / bare in its own process", fmt.Sprintf("%.2f / %.2f / %.2f ms", xp.first.median(), bp.first.median(), op.first.median()), "median time from a request's start (the client's signing and key generation included) to the chunk's first bytes read from the response body"},
 		{"XFTP upload / bare limit", ratio(up, bup), "target ≥ 70 %"},
 		{"XFTP download / bare limit", ratio(down, bdown), "target ≥ 70 %"},
+		{"XFTP upload / bare limit with its server in its own process", ratio(up, oup), "both servers in a process of their own"},
+		{"XFTP download / bare limit with its server in its own process", ratio(down, odown), ""},
 	}
 	fmt.Printf("\n| metric | value | notes |\n| --- | --- | --- |\n")
 	for _, r := range rows {
