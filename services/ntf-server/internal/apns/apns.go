@@ -180,3 +180,13 @@ func Classify(status int, reason string) error {
 	}
 	return fmt.Errorf("%w: %d %s", push.ErrPermanent, status, reason)
 }
+
+// Close closes the idle APNs connections (pushes still in flight finish
+// on theirs).
+func (c *Client) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.clients {
+		p.cl.HTTPClient.CloseIdleConnections()
+	}
+}
