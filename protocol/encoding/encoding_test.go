@@ -295,3 +295,21 @@ func TestPadInto(t *testing.T) {
 		t.Fatalf("oversized: %v", err)
 	}
 }
+
+func TestFill(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 8, 9, 63, 64, 65, 3070, 16384} {
+		b := make([]byte, n+2)
+		for i := range b {
+			b[i] = 0xaa
+		}
+		Fill(b[1:n+1], '#')
+		if b[0] != 0xaa || b[n+1] != 0xaa {
+			t.Fatalf("n=%d: wrote outside the slice", n)
+		}
+		for i := 1; i <= n; i++ {
+			if b[i] != '#' {
+				t.Fatalf("n=%d: byte %d = %#x", n, i, b[i])
+			}
+		}
+	}
+}

@@ -30,10 +30,20 @@ func PadInto(dst, s []byte, n int) ([]byte, error) {
 	out := dst[:n]
 	out[0], out[1] = byte(len(s)>>8), byte(len(s))
 	copy(out[2:], s)
-	for i := 2 + len(s); i < n; i++ {
-		out[i] = PadByte
-	}
+	Fill(out[2+len(s):], PadByte)
 	return out, nil
+}
+
+// Fill sets every byte of b to c, by doubling copies (memmove) rather than
+// a byte loop: a relay pads every message body to 16 KB.
+func Fill(b []byte, c byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = c
+	for i := 1; i < len(b); i *= 2 {
+		copy(b[i:], b[:i])
+	}
 }
 
 // Unpad reverses Pad. Like the reference it checks the length prefix but not

@@ -77,10 +77,11 @@ func (e *TokenInvalidError) Error() string {
 
 // Outcome returns the metric label of a push result.
 func Outcome(err error) string {
+	if err == nil {
+		return "ok" // before ti, which escapes: no allocation per push
+	}
 	var ti *TokenInvalidError
 	switch {
-	case err == nil:
-		return "ok"
 	case errors.As(err, &ti):
 		return "token_invalid"
 	case errors.Is(err, ErrRetry):
