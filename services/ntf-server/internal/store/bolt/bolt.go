@@ -97,6 +97,21 @@ func queueKey(srv address.ServerAddress, nid []byte) []byte {
 	return cat([]byte(store.ServerKey(srv)), []byte{0}, nid)
 }
 
+// batchKeys memoizes the server part of queue keys within a batch of
+// notifications, which mostly come from one server (its text form costs
+// more than comparing addresses).
+type batchKeys struct {
+	srv address.ServerAddress
+	key []byte // store.ServerKey(srv), then 0
+}
+
+func (k *batchKeys) queueKey(srv address.ServerAddress, nid []byte) []byte {
+	if k.key == nil || !k.srv.Equal(srv) {
+		k.srv, k.key = srv, append([]byte(store.ServerKey(srv)), 0)
+	}
+	return append(k.key[:len(k.key):len(k.key)], nid...)
+}
+
 func tokenPrefix(tokenID []byte) []byte { return cat([]byte{byte(len(tokenID))}, tokenID) }
 
 func getToken(tx *bbolt.Tx, id []byte) (store.Token, error) {
@@ -354,8 +369,8 @@ func findSub(tx *bbolt.Tx, srv address.ServerAddress, nid []byte) (store.Subscri
 
 // findSubIDs is findSub reading only the ids of the record (a
 // notification needs nothing else of it).
-func findSubIDs(tx *bbolt.Tx, srv address.ServerAddress, nid []byte) (store.Subscription, bool, error) {
-	id := tx.Bucket(bQueues).Get(queueKey(srv, nid))
+func findSubIDs(tx *bbolt.Tx, qkey []byte) (store.Subscription, bool, error) {
+	id := tx.Bucket(bQueues).Get(qkey)
 	if id == nil {
 		return store.Subscription{}, false, nil
 	}
@@ -455,9 +470,10 @@ func (s *Store) TokenSubscriptionCount(tokenID []byte) (n int, err error) {
 func (s *Store) AddLastNtfs(ms []ntf.PNMessageData) ([]store.LastNtfResult, error) {
 	res := make([]store.LastNtfResult, len(ms))
 	servers := map[string]address.ServerAddress{}
+	var keys batchKeys
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, m := range ms {
-			t, list, err := addLastNtf(tx, m, servers)
+			t, list, err := addLastNtf(tx, m, servers, &keys)
 			switch {
 			case err == nil, errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrNotActive):
 				res[i] = store.LastNtfResult{Token: t, List: list, Err: err}
@@ -475,10 +491,10 @@ func (s *Store) AddLastNtfs(ms []ntf.PNMessageData) ([]store.LastNtfResult, erro
 
 // addLastNtf records m for its queue's subscription and returns the
 // token with its last notifications [NST addTokenLastNtf]. servers caches
-// parsed server addresses within a batch.
-func addLastNtf(tx *bbolt.Tx, m ntf.PNMessageData, servers map[string]address.ServerAddress) (store.Token, []ntf.PNMessageData, error) {
+// parsed server addresses within a batch, keys its queue keys.
+func addLastNtf(tx *bbolt.Tx, m ntf.PNMessageData, servers map[string]address.ServerAddress, keys *batchKeys) (store.Token, []ntf.PNMessageData, error) {
 	var t store.Token
-	sub, found, err := findSubIDs(tx, m.Queue.Server, m.Queue.NotifierID)
+	sub, found, err := findSubIDs(tx, keys.queueKey(m.Queue.Server, m.Queue.NotifierID))
 	if err != nil {
 		return t, nil, err
 	}

@@ -312,4 +312,19 @@ func testLastNtfsBatch(t *testing.T, s store.Store) {
 	if last := res[3].List[2]; last.Timestamp != 4 || !bytes.Equal(last.Queue.NotifierID, id(52)) || !last.Queue.Server.Equal(sa) {
 		t.Fatalf("newest entry: %+v", last)
 	}
+	// queues of two servers with the same notifier id, interleaved in a batch
+	sb := srv(t, "b")
+	must(t, s.AddSubscription(newSub(t, id(40), id(1), sb, id(50))))
+	onB := msg(50, 5)
+	onB.Queue.Server = sb
+	res, err = s.AddLastNtfs([]ntf.PNMessageData{onB, msg(50, 6), onB})
+	must(t, err)
+	for i, want := range []address.ServerAddress{sb, sa, sb} {
+		if res[i].Err != nil || len(res[i].List) == 0 {
+			t.Fatalf("two servers, result %d: %+v", i, res[i])
+		}
+		if last := res[i].List[len(res[i].List)-1]; !last.Queue.Server.Equal(want) || !bytes.Equal(last.Queue.NotifierID, id(50)) {
+			t.Fatalf("two servers, result %d: newest entry on %v", i, last.Queue.Server)
+		}
+	}
 }
