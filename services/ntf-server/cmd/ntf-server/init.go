@@ -190,11 +190,18 @@ periodic_interval = %d
 # (optional fast path next to NSUB).
 # url = nats://127.0.0.1:4222
 
+[RUNTIME]
+# While the live heap is under half of this (MB), the garbage collector
+# runs as if the heap were this big: fewer collections for a small server
+# that pushes a lot, at most this much more memory. 0 = Go's default;
+# GOGC in the environment overrides it.
+gc_min_heap_mb = %d
+
 [ADMIN]
 grpc = %s
 metrics = %s
 log_level = info
 `, strings.Join(c.Hosts, ", "), strings.Join(c.Ports, ","), c.APNSTeamID, c.APNSTopic,
 		c.APNSProdURL, c.APNSDevURL, c.APNSTestURL, fake, c.PushWorkers, c.PushRetries,
-		int(c.PeriodicInterval.Seconds()), c.GRPCAddr, c.MetricsAddr)
+		int(c.PeriodicInterval.Seconds()), c.GCMinHeapMB, c.GRPCAddr, c.MetricsAddr)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/simplexgo/services/ntf-server/internal/apns"
 	"github.com/simplexgo/services/ntf-server/internal/apnsfake"
 	"github.com/simplexgo/services/ntf-server/internal/config"
+	"github.com/simplexgo/services/ntf-server/internal/gcfloor"
 	"github.com/simplexgo/services/ntf-server/internal/metrics"
 	"github.com/simplexgo/services/ntf-server/internal/natsfeed"
 	"github.com/simplexgo/services/ntf-server/internal/push"
@@ -61,6 +62,9 @@ func serve(ctx context.Context, stop func(), args []string, ready func()) error 
 		return err
 	}
 	log := newLogger(c.LogLevel)
+	if c.GCMinHeapMB > 0 && !gcfloor.Start(ctx, uint64(c.GCMinHeapMB)<<20, time.Second) {
+		log.Info("GCHeapFloorOff", "reason", "GOGC is set")
+	}
 	for _, k := range unused {
 		log.Warn("ConfigKeyIgnored", "key", k)
 	}

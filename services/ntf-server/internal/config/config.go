@@ -64,6 +64,9 @@ type Config struct {
 	// [NATS] (ours): smp-relay's notifier events, an optional fast path
 	NATSURL string
 
+	// [RUNTIME] (ours)
+	GCMinHeapMB int // heap floor for the garbage collector (package gcfloor); 0 = GOGC's default
+
 	// [ADMIN] (ours)
 	GRPCAddr    string
 	MetricsAddr string
@@ -87,6 +90,7 @@ func Defaults() Config {
 		PushWorkers:        32,
 		PushRetries:        3,
 		PeriodicInterval:   5 * time.Minute,
+		GCMinHeapMB:        64,
 		GRPCAddr:           "127.0.0.1:5228",
 		MetricsAddr:        "127.0.0.1:5229",
 		LogLevel:           "info",
@@ -119,6 +123,7 @@ func (c *Config) LoadFile(path string) (unused []string, err error) {
 	r.Int("PUSH", "retries", &c.PushRetries)
 	r.Duration("PUSH", "periodic_interval", time.Second, &c.PeriodicInterval)
 	r.String("NATS", "url", &c.NATSURL)
+	r.Int("RUNTIME", "gc_min_heap_mb", &c.GCMinHeapMB)
 	r.String("ADMIN", "grpc", &c.GRPCAddr)
 	r.String("ADMIN", "metrics", &c.MetricsAddr)
 	r.String("ADMIN", "log_level", &c.LogLevel)
@@ -196,6 +201,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PeriodicInterval <= 0 {
 		bad("[PUSH] periodic_interval must be positive")
+	}
+	if c.GCMinHeapMB < 0 || c.GCMinHeapMB > 1<<20 {
+		bad("[RUNTIME] gc_min_heap_mb must be 0..1048576")
 	}
 	for _, a := range []string{c.GRPCAddr, c.MetricsAddr} {
 		if a != "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -55,6 +56,10 @@ func New() *Metrics {
 		m.SMPSubscribed, m.PeriodicScheduled} {
 		f(c)
 	}
+	// The Go runtime (GC cycles, GOGC as gcfloor sets it, heap) and the
+	// process (RSS, CPU, open files), as smp-relay and xftp-server export.
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
