@@ -26,6 +26,7 @@ func main() {
 	flag.IntVar(&o.chunkKB, "chunk", 4096, "chunk size in KB: 64, 256, 1024 or 4096")
 	flag.IntVar(&o.parallel, "parallel", 1, "chunks in flight at once (one connection, HTTP/2 streams)")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds of upload and download per path, alternating XFTP and bare; figures are medians")
+	flag.StringVar(&o.compare, "compare", "", "a second xftp-server binary: compare the two by downloads only, alternating around the bare limit each round (-rounds rounds)")
 	flag.StringVar(&o.dir, "dir", "", "directory for the server's data and the baseline's files (default: a temporary directory)")
 	flag.StringVar(&o.prof.prefix, "cpuprofile", "", "write CPU profiles of each phase to PREFIX-<phase>-{bench,server}.pprof")
 	flag.IntVar(&o.prof.seconds, "profile-seconds", 2, "length of the server's profile from the start of each phase")

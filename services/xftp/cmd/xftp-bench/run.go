@@ -16,6 +16,7 @@ type options struct {
 	chunkKB  int
 	parallel int
 	rounds   int
+	compare  string // a second xftp-server binary: paired download comparison
 	dir      string
 	prof     profiler
 }
@@ -60,6 +61,12 @@ func run(o options) error {
 		}
 		defer os.RemoveAll(d)
 		base = d
+	}
+	if o.compare != "" {
+		if _, err := os.Stat(o.compare); err != nil {
+			return fmt.Errorf("-compare %s: %w", o.compare, err)
+		}
+		return compare(o, o.compare, base, chunks)
 	}
 	xp, err := xftpPath(o, base, chunks)
 	if err != nil {
