@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,28 +158,47 @@ func (s *bareServer) store(name string, body io.Reader) error {
 // there and does nothing else.
 const bareChildEnv = "XFTP_BENCH_BARE_CHILD"
 
+// bareChildPprofEnv, set in a bare server child's environment, makes it
+// serve net/http/pprof on a loopback port of its own (for -cpuprofile).
+const bareChildPprofEnv = "XFTP_BENCH_BARE_CHILD_PPROF"
+
 // serveBareChild runs the bare server in dir for a parent bench: it prints
-// "ADDRESS KEYHASH-HEX" and serves until its standard input ends (the
-// parent closes it, or exits).
+// "ADDRESS KEYHASH-HEX PPROF-ADDRESS" ("-" without pprof) and serves until
+// its standard input ends (the parent closes it, or exits).
 func serveBareChild(dir string) error {
 	s, err := startBare(dir)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s %x\n", s.ln.Addr(), s.key)
+	admin := "-"
+	if os.Getenv(bareChildPprofEnv) != "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go http.Serve(ln, mux)
+		admin = ln.Addr().String()
+	}
+	fmt.Printf("%s %x %s\n", s.ln.Addr(), s.key, admin)
 	io.Copy(io.Discard, os.Stdin)
 	s.close()
 	return nil
 }
 
-// startBareChild starts this program as a bare server child in dir.
-func startBareChild(dir string) (proc *serverProc, addr string, key []byte, err error) {
+// startBareChild starts this program as a bare server child in dir; with
+// profile it serves pprof for the phases' server profiles.
+func startBareChild(dir string, profile bool) (proc *serverProc, addr string, key []byte, err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, "", nil, err
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), bareChildEnv+"="+dir)
+	if profile {
+		cmd.Env = append(cmd.Env, bareChildPprofEnv+"=1")
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -191,8 +211,8 @@ func startBareChild(dir string) (proc *serverProc, addr string, key []byte, err 
 	if err := cmd.Start(); err != nil {
 		return nil, "", nil, err
 	}
-	var hexKey string
-	if _, err = fmt.Fscan(stdout, &addr, &hexKey); err == nil {
+	var hexKey, admin string
+	if _, err = fmt.Fscan(stdout, &addr, &hexKey, &admin); err == nil {
 		key, err = hex.DecodeString(hexKey)
 	}
 	if err != nil {
@@ -200,7 +220,11 @@ func startBareChild(dir string) (proc *serverProc, addr string, key []byte, err 
 		cmd.Wait()
 		return nil, "", nil, fmt.Errorf("bare server child: %w", err)
 	}
-	return &serverProc{cmd: cmd, stdin: stdin}, addr, key, nil
+	p := &serverProc{cmd: cmd, stdin: stdin}
+	if admin != "-" {
+		p.admin = admin
+	}
+	return p, addr, key, nil
 }
 
 // barePath starts a bareServer, in this process (base/bare) or, with own,
@@ -220,7 +244,7 @@ func barePath(o options, base string, chunks [][]byte, own bool) (*path, error) 
 	if own {
 		name = "bare-own"
 		var err error
-		if child, addr, key, err = startBareChild(filepath.Join(base, name)); err != nil {
+		if child, addr, key, err = startBareChild(filepath.Join(base, name), o.prof.prefix != ""); err != nil {
 			return nil, err
 		}
 		stop = child.stop
