@@ -46,18 +46,15 @@ func (c *Client) send(ctx context.Context, p *provider, n push.Notification) (st
 		ContentLength: int64(len(payload)),
 		Host:          u.Host,
 	}).WithContext(ctx)
-	pushType := apns2.PushTypeAlert
 	h := http.Header{
 		"Content-Type":   contentType,
 		"Apns-Topic":     c.topic,
 		"Authorization":  {"bearer " + cl.Token.GenerateIfExpired()},
-		"Apns-Push-Type": nil,
+		"Apns-Push-Type": pushTypeAlert,
 	}
 	if n.Kind.Background() {
-		pushType = apns2.PushTypeBackground
-		h["Apns-Priority"] = priorityLow
+		h["Apns-Push-Type"], h["Apns-Priority"] = pushTypeBackground, priorityLow
 	}
-	h["Apns-Push-Type"] = []string{string(pushType)}
 	req.Header = h
 	// The transport directly: http.Client.Do would add what APNs never
 	// needs (redirects, with a copy of the headers per request, cookies)
@@ -88,6 +85,8 @@ func (c *Client) send(ctx context.Context, p *provider, n push.Notification) (st
 
 // Header values shared by every request (the transport only reads them).
 var (
-	contentType = []string{"application/json; charset=utf-8"}
-	priorityLow = []string{"5"} // apns2.PriorityLow
+	contentType        = []string{"application/json; charset=utf-8"}
+	pushTypeAlert      = []string{string(apns2.PushTypeAlert)}
+	pushTypeBackground = []string{string(apns2.PushTypeBackground)}
+	priorityLow        = []string{"5"} // apns2.PriorityLow
 )
