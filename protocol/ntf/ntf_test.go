@@ -328,6 +328,12 @@ func TestPNMessages(t *testing.T) {
 	if s := EncodePNMessages([]PNMessageData{m1, m2}); s != want {
 		t.Fatalf("encode =\n %q\nwant\n %q", s, want)
 	}
+	// a password is never part of the text [MP StrEncoding ProtocolServer]
+	withAuth := m1
+	withAuth.Queue.Server.BasicAuth = "pass;word"
+	if s := withAuth.String(); s != m1.String() {
+		t.Fatalf("with basic auth: %q", s)
+	}
 	if b := AppendPNMessages([]byte("x"), []PNMessageData{m1, m2}); string(b) != "x"+want {
 		t.Fatalf("append = %q", b)
 	}

@@ -21,8 +21,15 @@ type QueueNtf struct {
 	NotifierID []byte
 }
 
-// String returns the text form.
-func (q QueueNtf) String() string { return q.Server.String() + "/" + address.B64(q.NotifierID) }
+// String returns the text form. The server is a ProtocolServer there,
+// whose text never carries a password [MP StrEncoding ProtocolServer]:
+// BasicAuth is left out (it may hold ';', which separates the entries of
+// a message push, see DropOldest).
+func (q QueueNtf) String() string {
+	srv := q.Server
+	srv.BasicAuth = ""
+	return srv.String() + "/" + address.B64(q.NotifierID)
+}
 
 // PNMessageData is one entry of a message push: which queue got a message,
 // when the NTF server received the NMSG (seconds), and the NMSG nonce and
@@ -57,7 +64,7 @@ var b64URL = base64.URLEncoding
 func EncodePNMessages(ms []PNMessageData) string { return string(AppendPNMessages(nil, ms)) }
 
 // AppendPNMessages appends EncodePNMessages(ms) to b. No entry contains
-// ';', so the list without its oldest entries is a suffix of the
+// ';' (hosts, digits and base64url; no password), so the list without its oldest entries is a suffix of the
 // encoding: the one after the first ';' (DropOldest).
 func AppendPNMessages(b []byte, ms []PNMessageData) []byte {
 	for i, m := range ms {

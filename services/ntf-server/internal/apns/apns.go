@@ -143,12 +143,9 @@ func (c *Client) Push(ctx context.Context, n push.Notification) error {
 	status, reason, err := c.send(ctx, cl, n)
 	if err != nil {
 		// connection or timeout: the reference retries these [APNS
-		// PPConnection]. A *url.Error names the URL, which holds the device
-		// token: keep only its cause so tokens never reach the logs.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+		// PPConnection]. Transport errors do not name the URL (only
+		// http.Client wraps them in a *url.Error with it), so the device
+		// token stays out of the logs (TestConnectionErrorHidesToken).
 		return fmt.Errorf("%w: %v", push.ErrRetry, err)
 	}
 	return Classify(status, reason)

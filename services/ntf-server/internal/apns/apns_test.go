@@ -264,6 +264,27 @@ func TestPayloadsAreCompactJSON(t *testing.T) {
 	}
 }
 
+// clientFor starts srv (unstarted, with HTTP/2 over TLS) and returns a
+// Client whose apns_test provider is srv, trusting its certificate.
+func clientFor(t *testing.T, srv *httptest.Server, timeout time.Duration) *Client {
+	t.Helper()
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	key, err := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	c, err := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: pool, Timeout: timeout,
+		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // TestRequestMatchesApns2 sends the same pushes through Client and through
 // apns2.Client.Push (same provider token) to a recording HTTP/2 server:
 // method, path, every header and the body must be equal.
@@ -281,20 +302,7 @@ func TestRequestMatchesApns2(t *testing.T) {
 		}
 		reqs <- request{r.Method, r.URL.Path, r.Header, b}
 	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	defer srv.Close()
-	key, err := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	c, err := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: pool,
-		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: srv.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clientFor(t, srv, 0)
 	ours, err := c.client(ntf.ProviderAPNSTest)
 	if err != nil {
 		t.Fatal(err)
@@ -337,23 +345,10 @@ func TestTimeout(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	defer srv.Close()
 	defer close(release)
-	key, err := LoadKey("testdata/AuthKey_H82WD9K9AQ.p8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	c, err := New(Config{Key: key, KeyID: keyID, TeamID: teamID, Topic: topic, RootCAs: pool, Timeout: 200 * time.Millisecond,
-		URLs: map[ntf.Provider]string{ntf.ProviderAPNSTest: srv.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clientFor(t, srv, 200*time.Millisecond)
 	start := time.Now()
-	err = c.Push(context.Background(), push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()})
+	err := c.Push(context.Background(), push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev), Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()})
 	if !errors.Is(err, push.ErrRetry) || time.Since(start) > 10*time.Second {
 		t.Fatalf("push to a silent APNs: %v after %v", err, time.Since(start))
 	}

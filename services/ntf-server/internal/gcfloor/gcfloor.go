@@ -48,7 +48,8 @@ func Percent(live, floor uint64) int {
 
 // Start applies the floor (bytes) every interval until ctx ends, unless
 // floor is 0 or GOGC is set in the environment; it reports whether it
-// started. The previous GOGC is restored when ctx ends.
+// started. GOGC goes back to 100 (what it was, GOGC being unset) when ctx
+// ends.
 func Start(ctx context.Context, floor uint64, interval time.Duration) bool {
 	if floor == 0 || os.Getenv("GOGC") != "" {
 		return false

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/simplexgo/protocol/address"
 	"github.com/simplexgo/protocol/crypto"
 	"github.com/simplexgo/protocol/ntf"
 	"github.com/simplexgo/services/ntf-server/internal/push"
@@ -132,11 +131,6 @@ func (s *Server) HandleNMSGs(ms []ntf.PNMessageData) {
 	case <-s.nmsgStop:
 		s.m.NtfsReceived.WithLabelValues("shutdown").Add(float64(len(keep)))
 	}
-}
-
-// HandleNMSG handles one notification (HandleNMSGs).
-func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
-	s.HandleNMSGs([]ntf.PNMessageData{{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID}, Nonce: nonce, EncMeta: encMeta}})
 }
 
 // nmsgBatch bounds the notifications recorded in one transaction (a

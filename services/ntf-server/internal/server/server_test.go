@@ -522,3 +522,9 @@ func TestFitMessages(t *testing.T) {
 		}
 	}
 }
+
+// HandleNMSG handles one notification, as the subscriber hands over a
+// group of one.
+func (s *Server) HandleNMSG(srv address.ServerAddress, notifierID []byte, nonce [24]byte, encMeta []byte) {
+	s.HandleNMSGs([]ntf.PNMessageData{{Queue: ntf.QueueNtf{Server: srv, NotifierID: notifierID}, Nonce: nonce, EncMeta: encMeta}})
+}
