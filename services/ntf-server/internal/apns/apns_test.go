@@ -356,3 +356,33 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("error names the device token: %v", err)
 	}
 }
+
+// TestOddResponses: what a misbehaving APNs answers is classified, and a
+// large body is not read beyond the limit.
+func TestOddResponses(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		body   string
+		check  func(error) bool
+	}{
+		{"400 not JSON", http.StatusBadRequest, "<html>oops</html>", func(err error) bool { return errors.Is(err, push.ErrRetry) }},
+		{"400 empty", http.StatusBadRequest, "", func(err error) bool { return errors.Is(err, push.ErrPermanent) }},
+		{"410 JSON with an unknown reason", http.StatusGone, `{"reason":"Whatever"}`, func(err error) bool { return errors.Is(err, push.ErrRetry) }},
+		{"200 with a large body", http.StatusOK, strings.Repeat("x", 1<<20), func(err error) bool { return err == nil }},
+		{"400 with a large body", http.StatusBadRequest, `{"reason":"BadDeviceToken"` + strings.Repeat(" ", 1<<20) + `}`, func(err error) bool { return errors.Is(err, push.ErrRetry) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(c.status)
+				io.WriteString(w, c.body)
+			}))
+			cl := clientFor(t, srv, 5*time.Second)
+			err := cl.Push(context.Background(), push.Notification{Provider: ntf.ProviderAPNSTest, DeviceToken: []byte(dev),
+				Kind: push.CheckMessages, Payload: ntf.CheckMessagesPayload()})
+			if !c.check(err) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
