@@ -25,7 +25,8 @@ type conn struct {
 	tc        *transport.Conn
 	sessionID []byte
 	alpn      string
-	web       bool // SNI connection on a server with web support (reference: sniUsed)
+	cork      *corker // held while an FGET body is sent
+	web       bool    // SNI connection on a server with web support (reference: sniUsed)
 
 	mu    sync.Mutex
 	state hsState            // guarded by mu
@@ -61,7 +62,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	nc.SetDeadline(time.Time{})
-	c := &conn{s: s, tc: tc, sessionID: tc.SessionID(), alpn: tc.ALPN(),
+	c := &conn{s: s, tc: tc, sessionID: tc.SessionID(), alpn: tc.ALPN(), cork: newCorker(tc.NetConn()),
 		web: s.opts.Web && tc.ConnectionState().ServerName != ""}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}

@@ -51,7 +51,7 @@ func FuzzServeHTTP(f *testing.F) {
 			body = fuzzHead(body)
 		}
 		alpns := []string{transport.ALPNXFTP, transport.ALPNHTTP, "", transport.ALPNH2}
-		c := &conn{s: srv, sessionID: fuzzSession().SessionID, alpn: alpns[mode&3], web: mode&4 != 0}
+		c := &conn{s: srv, sessionID: fuzzSession().SessionID, alpn: alpns[mode&3], web: mode&4 != 0, cork: newCorker(nil)}
 		switch (mode >> 3) & 3 {
 		case 1:
 			c.state, c.key = hsSent, sessKey

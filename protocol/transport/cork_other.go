@@ -1,0 +1,5 @@
+//go:build !linux
+
+package transport
+
+func setCork(uintptr, bool) error { return nil }
