@@ -35,7 +35,9 @@ import (
 // chunkDir.receive and commit) or sends a stored file back (in pieces of
 // the server's sendPiece, each one Write to the HTTP/2 stream, as FGET
 // does; the connection cuts them into 16 KB DATA frames, the client's
-// SETTINGS_MAX_FRAME_SIZE). No XFTP commands, signatures or encryption.
+// SETTINGS_MAX_FRAME_SIZE; the socket corked while a file is sent, as
+// xftp-server's is while an FGET body is). No XFTP commands, signatures or
+// encryption.
 // The client reads response bodies in pieces of the XFTP client's
 // decryptor (one flow-control update per read).
 //
@@ -95,12 +97,28 @@ func (s *bareServer) serve() {
 				nc.Close()
 				return
 			}
-			s.h2.ServeConn(tc.TLSConn(), &http2.ServeConnOpts{Handler: s, BaseConfig: &http.Server{}})
+			s.h2.ServeConn(tc.TLSConn(), &http2.ServeConnOpts{Handler: connHandler{s, nc}, BaseConfig: &http.Server{}})
 		}()
 	}
 }
 
 func (s *bareServer) close() { s.ln.Close() }
+
+// connHandler serves one connection; a get corks its socket while the
+// file is sent, as xftp-server corks an FGET body (transport.Cork), so
+// that the limit has xftp-server's socket settings too.
+type connHandler struct {
+	s  *bareServer
+	nc net.Conn
+}
+
+func (h connHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("x-op") == "get" {
+		transport.Cork(h.nc, true)
+		defer transport.Cork(h.nc, false)
+	}
+	h.s.ServeHTTP(w, r)
+}
 
 // ServeHTTP: x-op put stores the body as x-name, get sends x-name back.
 func (s *bareServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -10,7 +10,7 @@ import (
 // every round downloads them A, B, bare, B, A (B, A, bare, A, B in odd
 // rounds), so that both see the same load on the machine around the same
 // bare phase. It prints each round's rates and both ratios to the bare
-// limit (server in this process), then their medians and the median
+// limit (its server in a process of its own), then their medians and the median
 // turnarounds. Differences of a few points between two variants show here
 // where separate runs vary by ±10 %.
 func compare(o options, other, base string, chunks [][]byte) error {
@@ -26,7 +26,7 @@ func compare(o options, other, base string, chunks [][]byte) error {
 		return fmt.Errorf("xftp B: %w", err)
 	}
 	defer b.close()
-	bp, err := barePath(o, base, chunks, false)
+	bp, err := barePath(o, base, chunks, true)
 	if err != nil {
 		return fmt.Errorf("bare HTTP/2: %w", err)
 	}

@@ -1,9 +1,11 @@
 // Command xftp-bench measures xftp-server (make bench): upload and download
 // rates of one file split into chunks, over TLS on loopback, against an
 // xftp-server process; and, in the same run, the limit for the same bytes
-// over a bare HTTP/2 TLS connection (the same TLS settings and HTTP/2
-// server parameters) into and out of files on the same disk, synced as the
-// server syncs its chunks. It prints a Markdown table.
+// over a bare HTTP/2 TLS connection (the same TLS settings, HTTP/2 server
+// parameters and socket cork) into and out of files on the same disk,
+// synced as the server syncs its chunks, its server in a process of its
+// own as xftp-server is. The same bare server is also measured inside the
+// bench process, the limit of earlier runs. It prints a Markdown table.
 package main
 
 import (
@@ -25,7 +27,7 @@ func main() {
 	flag.Int64Var(&o.sizeMB, "size", 100, "file size in MB (rounded up to whole chunks)")
 	flag.IntVar(&o.chunkKB, "chunk", 4096, "chunk size in KB: 64, 256, 1024 or 4096")
 	flag.IntVar(&o.parallel, "parallel", 1, "chunks in flight at once (one connection, HTTP/2 streams)")
-	flag.IntVar(&o.rounds, "rounds", 3, "rounds of upload and download per path, alternating XFTP and bare; figures are medians")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds of upload and download per path, alternating XFTP and bare; figures are medians")
 	flag.StringVar(&o.compare, "compare", "", "a second xftp-server binary: compare the two by downloads only, alternating around the bare limit each round (-rounds rounds)")
 	flag.StringVar(&o.dir, "dir", "", "directory for the server's data and the baseline's files (default: a temporary directory)")
 	flag.StringVar(&o.prof.prefix, "cpuprofile", "", "write CPU profiles of each phase to PREFIX-<phase>-{bench,server}.pprof")
