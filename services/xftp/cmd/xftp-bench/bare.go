@@ -274,7 +274,7 @@ func barePath(o options, base string, chunks [][]byte, own bool) (*path, error) 
 		addr, key, stop = s.ln.Addr().String(), s.key, s.close
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	c, err := xftptest.Dial(ctx, addr, xftptest.Options{KeyHash: key})
+	c, err := xftptest.Dial(ctx, addr, xftptest.Options{KeyHash: key, MaxReadFrameSize: o.frameKB << 10})
 	if err != nil {
 		cancel()
 		stop()

@@ -80,7 +80,7 @@ func startServer(bin, dir string, quotaMB int64, admin bool) (*serverProc, error
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := s.dial(ctx)
+		c, err := s.dial(ctx, 0)
 		cancel()
 		if err == nil {
 			c.Close()
@@ -92,9 +92,10 @@ func startServer(bin, dir string, quotaMB int64, admin bool) (*serverProc, error
 	return nil, fmt.Errorf("xftp-server did not start")
 }
 
-// dial connects and runs the XFTP handshake.
-func (s *serverProc) dial(ctx context.Context) (*xftptest.Client, error) {
-	c, err := xftptest.Dial(ctx, s.addr, xftptest.Options{KeyHash: s.key})
+// dial connects and runs the XFTP handshake; frameKB is the client's
+// SETTINGS_MAX_FRAME_SIZE in KB (0: 16 KB).
+func (s *serverProc) dial(ctx context.Context, frameKB uint32) (*xftptest.Client, error) {
+	c, err := xftptest.Dial(ctx, s.addr, xftptest.Options{KeyHash: s.key, MaxReadFrameSize: frameKB << 10})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ type options struct {
 	sizeMB   int64
 	chunkKB  int
 	parallel int
+	frameKB  uint32 // the clients' SETTINGS_MAX_FRAME_SIZE in KB; 0: 16 KB
 	rounds   int
 	compare  string // a second xftp-server binary: paired download comparison
 	dir      string
@@ -104,7 +105,11 @@ func run(o options) error {
 		}
 	}
 	rss := xp.rss()
-	what := fmt.Sprintf("%d × %d KB chunks, %d in flight, TLS 1.3 on loopback, median of %d rounds", n, o.chunkKB, o.parallel, o.rounds)
+	frame := o.frameKB
+	if frame == 0 {
+		frame = 16
+	}
+	what := fmt.Sprintf("%d × %d KB chunks, %d in flight, %d KB DATA frames to the clients, TLS 1.3 on loopback, median of %d rounds", n, o.chunkKB, o.parallel, frame, o.rounds)
 	total := float64(len(data))
 	cpu := func(rs []result) string {
 		ms := make([]float64, len(rs))

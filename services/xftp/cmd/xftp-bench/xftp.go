@@ -91,7 +91,7 @@ func xftpPath(o options, base string, chunks [][]byte) (*path, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	c, err := srv.dial(ctx)
+	c, err := srv.dial(ctx, o.frameKB)
 	if err != nil {
 		cancel()
 		srv.stop()

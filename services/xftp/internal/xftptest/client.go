@@ -40,6 +40,10 @@ type Options struct {
 	// TLS12 limits the connection to TLS 1.2 (tls-unique from the
 	// standard library instead of the recovered TLS 1.3 Finished).
 	TLS12 bool
+	// MaxReadFrameSize is the SETTINGS_MAX_FRAME_SIZE the client sends:
+	// the largest DATA frame the server may send it. 0 keeps 16 KB, the
+	// official clients' value (x/net clips 0 to the minimum).
+	MaxReadFrameSize uint32
 }
 
 // Client is one connection to an XFTP server.
@@ -75,7 +79,7 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc, err := (&http2.Transport{}).NewClientConn(tc.TLSConn())
+	cc, err := (&http2.Transport{MaxReadFrameSize: o.MaxReadFrameSize}).NewClientConn(tc.TLSConn())
 	if err != nil {
 		tc.Close()
 		return nil, err
