@@ -34,3 +34,22 @@ func Cork(nc net.Conn, on bool) error {
 	}
 	return serr
 }
+
+// Corked reports whether TCP_CORK is set on nc's socket (false where the
+// system has no such option or nc is not a socket).
+func Corked(nc net.Conn) (bool, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var on bool
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { on, gerr = getCork(fd) }); err != nil {
+		return false, err
+	}
+	return on, gerr
+}
