@@ -68,14 +68,7 @@ func (s *Server) respond(c *conn, w http.ResponseWriter, sess *transport.Session
 	if rp.body == nil {
 		return
 	}
-	if err := c.cork.hold(); err != nil {
-		s.log.Debug("CorkFailed", "err", err)
-	}
-	err = rp.body.send(w)
-	if err := c.cork.release(); err != nil {
-		s.log.Debug("UncorkFailed", "err", err)
-	}
-	if err != nil {
+	if err := c.sendCorked(rp.body, w); err != nil {
 		s.log.Debug("SendFileFailed", "err", err)
 		// Abort the stream so the client sees a failed body, not a short one.
 		panic(http.ErrAbortHandler)
