@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"google.golang.org/grpc"
 
+	"github.com/simplexgo/proto/admincli/admintest"
 	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
 )
 
@@ -22,20 +22,13 @@ func (f *fakeAdmin) GetToken(_ context.Context, r *adminv1.EntityRequest) (*admi
 
 // TestAdmin: `ntf-server admin` talks to the NTFAdmin service.
 func TestAdmin(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fakeAdmin{}
-	g := grpc.NewServer()
-	adminv1.RegisterNTFAdminServer(g, f)
-	go g.Serve(ln)
-	defer g.Stop()
-	capture(t, func() error { return run([]string{"admin", "-addr", ln.Addr().String(), "token", "AQID"}) })
+	addr := admintest.Serve(t, func(g *grpc.Server) { adminv1.RegisterNTFAdminServer(g, f) })
+	capture(t, func() error { return run([]string{"admin", "-addr", addr, "token", "AQID"}) })
 	if string(f.token) != "\x01\x02\x03" {
 		t.Fatalf("token request %x", f.token)
 	}
-	if err := run([]string{"admin", "-addr", ln.Addr().String(), "block", "AQID"}); err == nil {
+	if err := run([]string{"admin", "-addr", addr, "block", "AQID"}); err == nil {
 		t.Fatal("block accepted by ntf-server admin (it has no actions)")
 	}
 }

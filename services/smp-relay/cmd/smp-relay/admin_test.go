@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
 
+	"github.com/simplexgo/proto/admincli/admintest"
 	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
 )
 
@@ -27,20 +27,13 @@ func (f *fakeAdmin) DeleteQueue(_ context.Context, r *adminv1.EntityRequest) (*a
 
 // TestAdmin: `smp-relay admin` talks to the SMPAdmin service.
 func TestAdmin(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fakeAdmin{}
-	g := grpc.NewServer()
-	adminv1.RegisterSMPAdminServer(g, f)
-	go g.Serve(ln)
-	defer g.Stop()
-	out, err := capture(t, func() error { return run([]string{"admin", "-addr", ln.Addr().String(), "stats"}) })
+	addr := admintest.Serve(t, func(g *grpc.Server) { adminv1.RegisterSMPAdminServer(g, f) })
+	out, err := capture(t, func() error { return run([]string{"admin", "-addr", addr, "stats"}) })
 	if err != nil || !strings.Contains(out, `"queuesActive": "7"`) {
 		t.Fatalf("stats: %v\n%s", err, out)
 	}
-	if _, err := capture(t, func() error { return run([]string{"admin", "-addr", ln.Addr().String(), "delete", "AQID"}) }); err != nil || string(f.deleted) != "\x01\x02\x03" {
+	if _, err := capture(t, func() error { return run([]string{"admin", "-addr", addr, "delete", "AQID"}) }); err != nil || string(f.deleted) != "\x01\x02\x03" {
 		t.Fatalf("delete: %v, %x", err, f.deleted)
 	}
 	if err := run([]string{"admin", "nope"}); err == nil {

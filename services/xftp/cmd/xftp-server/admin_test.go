@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"google.golang.org/grpc"
 
+	"github.com/simplexgo/proto/admincli/admintest"
 	adminv1 "github.com/simplexgo/proto/simplexgo/admin/v1"
 )
 
@@ -22,16 +22,9 @@ func (f *fakeAdmin) BlockFile(_ context.Context, r *adminv1.BlockRequest) (*admi
 
 // TestAdmin: `xftp-server admin` talks to the XFTPAdmin service.
 func TestAdmin(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fakeAdmin{}
-	g := grpc.NewServer()
-	adminv1.RegisterXFTPAdminServer(g, f)
-	go g.Serve(ln)
-	defer g.Stop()
-	if err := run([]string{"admin", "-addr", ln.Addr().String(), "block", "-reason", "content", "AQID"}); err != nil {
+	addr := admintest.Serve(t, func(g *grpc.Server) { adminv1.RegisterXFTPAdminServer(g, f) })
+	if err := run([]string{"admin", "-addr", addr, "block", "-reason", "content", "AQID"}); err != nil {
 		t.Fatal(err)
 	}
 	if f.blocked == nil || string(f.blocked.Id) != "\x01\x02\x03" || f.blocked.Reason != adminv1.BlockReason_BLOCK_REASON_CONTENT {
